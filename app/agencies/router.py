@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.agencies import service
+from app.agencies.schemas import AgencyCreate, AgencyRead, AgencyUpdate
+from app.agencies.states import normalise_state
+from app.audit.events import Actor
+from app.auth.guard import GuardedRoute, require
+from app.auth.permissions import AgencyType, Permission
+from app.auth.principal import Principal
+from app.deps import Session
+from app.errors import Problem, documented
+from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
+
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"], route_class=GuardedRoute)
+
+Reader = Annotated[Principal, require(Permission.AGENCIES_READ)]
+Manager = Annotated[Principal, require(Permission.AGENCIES_MANAGE)]
+
+
+@router.post("", operation_id="agencies-create", status_code=201, response_model=AgencyRead)
+async def create_agency(session: Session, principal: Manager, body: AgencyCreate) -> AgencyRead:
+    agency = await service.create_agency(session, Actor.of(principal), body)
+    return AgencyRead.model_validate(agency)
+
+
+@router.get("", operation_id="agencies-list", response_model=Page[AgencyRead])
+async def list_agencies(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Reader,
+    type: Annotated[AgencyType | None, Query()] = None,
+    state: Annotated[str | None, Query(max_length=5)] = None,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+    active: Annotated[bool | None, Query()] = None,
+    limit: int = LimitQuery,
+    cursor: str | None = CursorQuery,
+) -> Page[AgencyRead]:
+    try:
+        state_code = normalise_state(state) if state else None
+    except ValueError as exc:
+        raise Problem(
+            422,
+            "Unknown state code.",
+            errors=[{"loc": ["query", "state"], "type": "state_code", "msg": str(exc)}],
+        ) from exc
+    rows, next_cursor = await service.list_agencies(
+        session,
+        principal,
+        agency_type=type,
+        state=state_code,
+        district=district,
+        active=active,
+        limit=limit,
+        cursor=cursor,
+    )
+    set_link_header(response, request, next_cursor)
+    return Page[AgencyRead](items=[AgencyRead.model_validate(a) for a in rows], next_cursor=next_cursor)
+
+
+@router.get("/{agency_id}", operation_id="agencies-read", response_model=AgencyRead)
+async def read_agency(session: Session, principal: Reader, agency_id: uuid.UUID) -> AgencyRead:
+    return AgencyRead.model_validate(await service.get_agency(session, principal, agency_id))
+
+
+@router.patch("/{agency_id}", operation_id="agencies-update", response_model=AgencyRead)
+async def update_agency(
+    session: Session, principal: Manager, agency_id: uuid.UUID, body: AgencyUpdate
+) -> AgencyRead:
+    agency = await service.update_agency(session, principal, agency_id, body)
+    return AgencyRead.model_validate(agency)
+
+
+@router.post(
+    "/{agency_id}/deactivate",
+    operation_id="agencies-deactivate",
+    response_model=AgencyRead,
+    responses=documented(409),
+)
+async def deactivate_agency(session: Session, principal: Manager, agency_id: uuid.UUID) -> AgencyRead:
+    agency = await service.deactivate_agency(session, principal, agency_id)
+    return AgencyRead.model_validate(agency)

@@ -1,0 +1,163 @@
+"""Agencies: the system administrator creates, renames and deactivates; everyone reads the directory."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.visibility import visible_agencies
+from app.agencies.models import Agency
+from app.agencies.schemas import AgencyCreate, AgencyUpdate
+from app.audit.events import Actor, Change, ObjectRef, record_event
+from app.auth.permissions import (
+    OPTIONAL_STATE_AGENCY_TYPES,
+    STATELESS_AGENCY_TYPES,
+    AgencyType,
+)
+from app.auth.principal import Principal
+from app.db import utcnow
+from app.errors import Problem, not_found
+from app.pagination import decode_cursor, encode_cursor
+
+
+def _state_problem(agency_type: AgencyType, state: str | None) -> str | None:
+    if agency_type in STATELESS_AGENCY_TYPES and state is not None:
+        return "this agency type is national and has no state"
+    if agency_type not in STATELESS_AGENCY_TYPES | OPTIONAL_STATE_AGENCY_TYPES and state is None:
+        return "this agency type belongs to a state"
+    return None
+
+
+async def create_agency(session: AsyncSession, actor: Actor, data: AgencyCreate) -> Agency:
+    """Create an agency; its type and state are fixed from now on."""
+    problem = _state_problem(data.type, data.state)
+    if problem is not None:
+        raise Problem(
+            422,
+            "The agency's state does not fit its type.",
+            errors=[{"loc": ["body", "state"], "type": "state_for_type", "msg": problem}],
+        )
+    now = utcnow()
+    agency = Agency(
+        name=data.name,
+        type=data.type.value,
+        state=data.state,
+        district=data.district,
+        lgd_code=data.lgd_code,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(agency)
+    await session.flush()
+    ref = ObjectRef("agency", agency.id)
+    await record_event(
+        session,
+        actor,
+        "agency.created",
+        [ref],
+        [Change(ref, k, v) for k, v in data.model_dump(mode="json").items() if v is not None],
+    )
+    return agency
+
+
+async def get_agency(session: AsyncSession, principal: Principal, agency_id: uuid.UUID) -> Agency:
+    agency = (
+        await session.execute(select(Agency).where(Agency.id == agency_id, visible_agencies(principal)))
+    ).scalar_one_or_none()
+    if agency is None:
+        raise not_found("agency")
+    return agency
+
+
+async def list_agencies(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    agency_type: AgencyType | None,
+    state: str | None,
+    district: str | None,
+    active: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Agency], str | None]:
+    query = select(Agency).where(visible_agencies(principal))
+    if agency_type is not None:
+        query = query.where(Agency.type == agency_type.value)
+    if state is not None:
+        query = query.where(Agency.state == state)
+    if district is not None:
+        query = query.where(func.lower(Agency.district) == district.strip().lower())
+    if active is not None:
+        query = query.where(Agency.active.is_(active))
+    if cursor is not None:
+        name, raw_id = decode_cursor(cursor, 2)
+        query = query.where(tuple_(Agency.name, Agency.id) > tuple_(name, _uuid(raw_id)))
+    rows = list(
+        (await session.execute(query.order_by(Agency.name, Agency.id).limit(limit + 1))).scalars()
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].name, str(rows[-1].id)])
+    return rows, next_cursor
+
+
+def _uuid(raw: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError as exc:
+        raise Problem(422, "The cursor is not valid; start again without it.") from exc
+
+
+async def update_agency(
+    session: AsyncSession, principal: Principal, agency_id: uuid.UUID, data: AgencyUpdate
+) -> Agency:
+    agency = await get_agency(session, principal, agency_id)
+    ref = ObjectRef("agency", agency.id)
+    changes = []
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None and field == "name":
+            raise Problem(
+                422,
+                "An agency must keep a name.",
+                errors=[{"loc": ["body", "name"], "type": "missing", "msg": "Field required"}],
+            )
+        old = getattr(agency, field)
+        if old != value:
+            changes.append(Change(ref, field, value, old))
+            setattr(agency, field, value)
+    if changes:
+        agency.updated_at = utcnow()
+        agency.version += 1
+        await record_event(session, Actor.of(principal), "agency.updated", [ref], changes)
+        await session.flush()
+    return agency
+
+
+async def deactivate_agency(session: AsyncSession, principal: Principal, agency_id: uuid.UUID) -> Agency:
+    """Deactivate an agency: its users and clients are cut off on their next request."""
+    agency = await get_agency(session, principal, agency_id)
+    if agency.id == principal.agency_id:
+        raise Problem(409, "The platform operator's own agency cannot be deactivated.")
+    if not agency.active:
+        raise Problem(409, "The agency is already inactive.")
+    now = utcnow()
+    await session.execute(
+        update(Agency)
+        .where(Agency.id == agency.id)
+        .values(active=False, deactivated_at=now, updated_at=now, version=Agency.version + 1)
+    )
+    ref = ObjectRef("agency", agency.id)
+    await record_event(
+        session,
+        Actor.of(principal),
+        "agency.deactivated",
+        [ref],
+        [Change(ref, "active", False, True)],
+    )
+    await session.refresh(agency)
+    return agency

@@ -1,0 +1,129 @@
+"""Authentication and the route's permission, checked before anything else about the request.
+
+Every protected route declares ``require(Permission.X)``. ``GuardedRoute`` finds that declaration and
+runs, before FastAPI reads or validates the body: 401 (no valid token), 403 (permission missing), 415
+(a JSON route sent something else). The body size limit (413) and validation (422) follow, then the
+handler (404, 403, 409, 412), in the order of DOMAIN.md section 5. Whether the token is still current
+(revoked, deactivated, roles changed) is checked in SQL before the transaction commits; a stale token
+gets 401 whatever the handler would have said.
+"""
+
+from __future__ import annotations
+
+import email.message
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.current import check_current
+from app.auth.permissions import Permission
+from app.auth.principal import Principal
+from app.auth.tokens import InvalidToken
+from app.errors import Problem
+from app.runtime import Runtime
+
+
+class Require:
+    """The dependency behind ``require``: hands the already-authenticated principal to the handler."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(self, request: Request) -> Principal:
+        principal: Principal = request.state.principal
+        return principal
+
+
+def require(permission: Permission) -> Any:
+    return Depends(Require(permission))
+
+
+def find_requirement(dependant: Dependant) -> Require | None:
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, Require):
+            return sub.call
+        found = find_requirement(sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _unauthorized(detail: str, error: str | None = None) -> Problem:
+    challenge = "Bearer" if error is None else f'Bearer error="{error}"'
+    return Problem(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def authenticate(request: Request, runtime: Runtime) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("A bearer access token is required.")
+    try:
+        return runtime.tokens.decode_access(token.strip())
+    except InvalidToken as exc:
+        raise _unauthorized("The access token is invalid or expired.", "invalid_token") from exc
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return bool(request.headers.get("transfer-encoding")) or (length is not None and length != "0")
+
+
+async def _still_current(request: Request, runtime: Runtime, principal: Principal) -> bool:
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    if session is not None and session.in_transaction():
+        return await check_current(session, principal, runtime.now())
+    async with runtime.db.session(write=False) as fresh:
+        return await check_current(fresh, principal, runtime.now())
+
+
+class GuardedRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        requirement = find_requirement(self.dependant)
+        if requirement is None:
+            return handler
+        permission = requirement.permission
+        expects_json = self.body_field is not None and not _is_form_body(self)
+
+        async def guarded(request: Request) -> Response:
+            runtime: Runtime = request.app.state.runtime
+            principal = authenticate(request, runtime)
+            request.state.principal = principal
+            if not principal.can(permission):
+                raise Problem(403, f"This operation needs the permission {permission.value}.")
+            if expects_json and _has_body(request) and not _is_json(request.headers.get("content-type")):
+                raise Problem(415, "Send the body as application/json.")
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                request.state.db_session = None  # its transaction is failing; ask afresh
+                if not await _still_current(request, runtime, principal):
+                    raise _unauthorized("The access token is no longer valid.") from exc
+                raise
+            if not await _still_current(request, runtime, principal):
+                raise _unauthorized("The access token is no longer valid.")
+            return response
+
+        return guarded
+
+
+def _is_form_body(route: APIRoute) -> bool:
+    from fastapi import params
+
+    return route.body_field is not None and isinstance(route.body_field.field_info, params.Form)

@@ -1,0 +1,131 @@
+"""Who may do what, as plain data: permissions, roles, the roles valid in each agency type (DOMAIN.md
+section 4), and the permissions a machine client can never hold.
+
+Every route names one permission (``require(Permission.X)``); a test checks that each permission here
+belongs to at least one route, so the table never describes routes that do not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    PROFILE_READ = "profile:read"
+    PROFILE_PASSWORD = "profile:password"
+    SESSIONS_REVOKE = "sessions:revoke"
+    AGENCIES_READ = "agencies:read"
+    AGENCIES_MANAGE = "agencies:manage"
+    AGENCY_ADMINS_MANAGE = "agency_admins:manage"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    CLIENTS_MANAGE = "clients:manage"
+    METRICS_READ = "metrics:read"
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    SUPERVISOR = "supervisor"
+    AGENCY_ADMIN = "agency_admin"
+    POLICE_OFFICER = "police_officer"
+    CWC_MEMBER = "cwc_member"
+    MAGISTRATE = "magistrate"
+    LEGAL_AID_OFFICER = "legal_aid_officer"
+    COMMISSION_OFFICER = "commission_officer"
+    AUDITOR = "auditor"
+    SYSTEM_ADMIN = "system_admin"
+
+
+class AgencyType(StrEnum):
+    NGO = "ngo"
+    POLICE = "police"
+    AHTU = "ahtu"
+    SJPU = "sjpu"
+    CWC = "cwc"
+    MAGISTRATE = "magistrate"
+    DCPU = "dcpu"
+    SHELTER = "shelter"
+    LEGAL_SERVICES = "legal_services"
+    WCD = "wcd"
+    COMMISSION = "commission"
+    AUDIT = "audit"
+    PLATFORM = "platform"
+
+
+P = Permission
+_EVERY_PERSON = {P.PROFILE_READ, P.PROFILE_PASSWORD, P.SESSIONS_REVOKE, P.AGENCIES_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CASEWORKER: frozenset(_EVERY_PERSON),
+    Role.SUPERVISOR: frozenset(_EVERY_PERSON),
+    Role.POLICE_OFFICER: frozenset(_EVERY_PERSON),
+    Role.CWC_MEMBER: frozenset(_EVERY_PERSON),
+    Role.MAGISTRATE: frozenset(_EVERY_PERSON),
+    Role.LEGAL_AID_OFFICER: frozenset(_EVERY_PERSON),
+    Role.COMMISSION_OFFICER: frozenset(_EVERY_PERSON),
+    Role.AUDITOR: frozenset(_EVERY_PERSON),
+    Role.AGENCY_ADMIN: frozenset(_EVERY_PERSON | {P.USERS_READ, P.USERS_MANAGE, P.CLIENTS_MANAGE}),
+    Role.SYSTEM_ADMIN: frozenset(
+        _EVERY_PERSON | {P.AGENCIES_MANAGE, P.AGENCY_ADMINS_MANAGE, P.METRICS_READ}
+    ),
+}
+
+_STAFF = (Role.CASEWORKER, Role.SUPERVISOR, Role.AGENCY_ADMIN)
+_POLICE = (Role.POLICE_OFFICER, Role.SUPERVISOR, Role.AGENCY_ADMIN)
+
+ROLES_BY_AGENCY_TYPE: dict[AgencyType, frozenset[Role]] = {
+    AgencyType.NGO: frozenset(_STAFF),
+    AgencyType.POLICE: frozenset(_POLICE),
+    AgencyType.AHTU: frozenset(_POLICE),
+    AgencyType.SJPU: frozenset(_POLICE),
+    AgencyType.CWC: frozenset({Role.CWC_MEMBER, Role.AGENCY_ADMIN}),
+    AgencyType.MAGISTRATE: frozenset({Role.MAGISTRATE, Role.AGENCY_ADMIN}),
+    AgencyType.DCPU: frozenset(_STAFF),
+    AgencyType.SHELTER: frozenset(_STAFF),
+    AgencyType.LEGAL_SERVICES: frozenset({Role.LEGAL_AID_OFFICER, Role.AGENCY_ADMIN}),
+    AgencyType.WCD: frozenset(_STAFF),
+    AgencyType.COMMISSION: frozenset({Role.COMMISSION_OFFICER, Role.AGENCY_ADMIN}),
+    AgencyType.AUDIT: frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
+    AgencyType.PLATFORM: frozenset({Role.SYSTEM_ADMIN}),
+}
+
+# Agency types that are national bodies when they have no state (NCPCR, a national audit office) or
+# are always national (the platform operator). Every other type belongs to exactly one state.
+STATELESS_AGENCY_TYPES = frozenset({AgencyType.PLATFORM})
+OPTIONAL_STATE_AGENCY_TYPES = frozenset({AgencyType.COMMISSION, AgencyType.AUDIT})
+
+# A machine client never administers agencies, users, roles or clients, and has no password.
+# (Identity reads and orders join this set when those routes exist.)
+MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
+    {
+        P.PROFILE_PASSWORD,
+        P.AGENCIES_MANAGE,
+        P.AGENCY_ADMINS_MANAGE,
+        P.USERS_READ,
+        P.USERS_MANAGE,
+        P.CLIENTS_MANAGE,
+    }
+)
+
+
+def permissions_of_roles(roles: Iterable[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+def machine_grantable(agency_type: AgencyType) -> frozenset[Permission]:
+    """What a machine client of this agency type may ever hold: its roles' permissions, less admin."""
+    return permissions_of_roles(ROLES_BY_AGENCY_TYPE[agency_type]) - MACHINE_FORBIDDEN
+
+
+def machine_permissions(agency_type: AgencyType, scopes: Iterable[str]) -> frozenset[Permission]:
+    """A machine client's effective permissions: its scopes intersected with what it may hold."""
+    allowed = machine_grantable(agency_type)
+    return frozenset(p for p in allowed if p.value in set(scopes))
+
+
+def role_valid_for(role: Role, agency_type: AgencyType) -> bool:
+    return role in ROLES_BY_AGENCY_TYPE[agency_type]

@@ -1,0 +1,86 @@
+"""The caller's own profile: who am I, and changing my own password."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agencies.models import Agency
+from app.audit.events import Actor, ObjectRef, record_event
+from app.auth.models import AuthSession
+from app.auth.passwords import password_problem
+from app.auth.principal import Principal
+from app.auth.schemas import AgencySummary, MeResponse
+from app.clients.models import MachineClient
+from app.errors import Problem
+from app.runtime import Runtime
+from app.users.models import User
+
+
+async def read_me(session: AsyncSession, principal: Principal) -> MeResponse:
+    agency = await session.get(Agency, principal.agency_id)
+    if agency is None:  # the token was current a moment ago; the agency cannot vanish
+        raise Problem(401, "The access token is no longer valid.")
+    me = MeResponse(
+        kind=principal.kind,
+        id=principal.id,
+        agency=AgencySummary(
+            id=agency.id,
+            name=agency.name,
+            type=agency.type,
+            state=agency.state,
+            district=agency.district,
+        ),
+        roles=sorted(r.value for r in principal.roles),
+        permissions=sorted(p.value for p in principal.permissions),
+    )
+    if principal.kind == "user":
+        user = await session.get(User, principal.id)
+        if user is not None:
+            me.username = user.username
+            me.display_name = user.display_name
+    else:
+        client = await session.get(MachineClient, principal.id)
+        if client is not None:
+            me.client_name = client.name
+    return me
+
+
+async def change_password(
+    runtime: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+) -> None:
+    """Change the caller's password; every other session of theirs ends."""
+    user = await session.get(User, principal.id)
+    if user is None:
+        raise Problem(401, "The access token is no longer valid.")
+    if not await runtime.passwords.verify(user.password_hash, current_password):
+        raise Problem(400, "The current password is not correct.")
+    problem = password_problem(new_password, user.username)
+    if problem is not None:
+        raise Problem(
+            422,
+            "The new password is not acceptable.",
+            errors=[{"loc": ["body", "new_password"], "type": "password_policy", "msg": problem}],
+        )
+    user.password_hash = await runtime.passwords.hash(new_password)
+    user.updated_at = runtime.now()
+    await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.id != principal.session_id,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=runtime.now(), revoked_reason="password_changed")
+    )
+    await record_event(
+        session,
+        Actor.of(principal),
+        "user.password_changed",
+        [ObjectRef("user", user.id)],
+    )
+    await session.flush()

@@ -1,0 +1,383 @@
+"""Sign-in, token refresh with rotation and reuse detection, revocation, and one-time codes.
+
+Writes that must outlive a failed request (throttle counters, a family revoked on reuse, security-log
+rows) are committed in short transactions of their own; everything else rides in the caller's.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agencies.models import Agency
+from app.audit.events import Actor, ObjectRef, record_event
+from app.audit.security_log import record_security
+from app.auth import throttle
+from app.auth.models import AuthSession, RefreshToken
+from app.auth.passwords import password_problem
+from app.auth.permissions import AgencyType, machine_grantable
+from app.auth.principal import Principal
+from app.auth.tokens import InvalidToken, digest, new_secret
+from app.clients.models import MachineClient
+from app.errors import Problem
+from app.runtime import Runtime
+from app.users.models import User, UserRole
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    access_token: str
+    expires_in: int
+    refresh_token: str | None
+    scope: str
+
+
+def oauth_error(status: int, error: str, detail: str, **headers: str) -> Problem:
+    """An RFC 6749 error inside a problem+json body (``error`` as OAuth clients expect)."""
+    return Problem(status, detail, headers=headers or None, error=error)
+
+
+def _invalid_grant() -> Problem:
+    # One answer for unknown user, wrong password, inactive user or agency: nothing to enumerate.
+    return oauth_error(400, "invalid_grant", "The credentials are not valid.")
+
+
+def _too_many(retry_after: int) -> Problem:
+    return Problem(
+        429,
+        "Too many failed attempts; try again later.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def _user_roles(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    rows = await session.execute(select(UserRole.role).where(UserRole.user_id == user_id))
+    return sorted(rows.scalars())
+
+
+def _user_access_token(
+    runtime: Runtime, user: User, agency: Agency, roles: list[str], session_id: uuid.UUID
+) -> str:
+    return runtime.tokens.issue_access(
+        kind="user",
+        subject_id=user.id,
+        agency_id=agency.id,
+        agency_type=AgencyType(agency.type),
+        agency_state=agency.state,
+        roles=roles,
+        scopes=[],
+        session_id=session_id,
+        authz_version=user.authz_version,
+        now=runtime.now(),
+    )
+
+
+async def _new_refresh_token(
+    session: AsyncSession, runtime: Runtime, session_id: uuid.UUID, now: datetime
+) -> str:
+    secret = new_secret()
+    session.add(
+        RefreshToken(
+            session_id=session_id,
+            token_hash=digest(secret),
+            issued_at=now,
+            expires_at=now + timedelta(hours=runtime.settings.refresh_idle_hours),
+        )
+    )
+    await session.flush()
+    return secret
+
+
+def _lifetime(runtime: Runtime) -> int:
+    return int(runtime.tokens.access_lifetime.total_seconds())
+
+
+async def password_grant(
+    runtime: Runtime, username: str, password: str, client_address: str
+) -> TokenGrant:
+    """Sign a person in. Unknown user and wrong password take the same time and give the same answer;
+    five failures in the window lock (username, address) out, even to the right password."""
+    now = runtime.now()
+    policy = throttle.ThrottlePolicy.from_settings(runtime.settings)
+    key = throttle.throttle_key(runtime.secrets.throttle_key, "login", username, client_address)
+    async with runtime.db.transaction(write=False) as session:
+        retry_after = await throttle.locked_for(session, key, now)
+        if retry_after is not None:
+            raise _too_many(retry_after)
+        found = (
+            await session.execute(
+                select(User, Agency)
+                .join(Agency, Agency.id == User.agency_id)
+                .where(User.username == username.strip().lower())
+            )
+        ).first()
+    user, agency = found.tuple() if found is not None else (None, None)
+    matches = await runtime.passwords.verify(user.password_hash if user else None, password)
+    if not (matches and user is not None and agency is not None and user.active and agency.active):
+        async with runtime.db.transaction() as session:
+            await throttle.record_failure(session, key, now, policy)
+            await record_security(
+                session, "login_failed", subject_hash=key, client_address=client_address
+            )
+        raise _invalid_grant()
+    async with runtime.db.transaction() as session:
+        await throttle.clear(session, key)
+        auth_session = AuthSession(
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(days=runtime.settings.refresh_max_days),
+        )
+        session.add(auth_session)
+        await session.flush()
+        refresh = await _new_refresh_token(session, runtime, auth_session.id, now)
+        roles = await _user_roles(session, user.id)
+        await record_security(
+            session,
+            "token_issued",
+            user_id=user.id,
+            session_id=auth_session.id,
+            client_address=client_address,
+        )
+    access = _user_access_token(runtime, user, agency, roles, auth_session.id)
+    return TokenGrant(access, _lifetime(runtime), refresh, "")
+
+
+async def client_credentials_grant(
+    runtime: Runtime,
+    client_id: str,
+    client_secret: str,
+    requested_scope: str | None,
+    client_address: str,
+) -> TokenGrant:
+    """Issue a machine client an access token for scopes it holds and its agency type allows."""
+    now = runtime.now()
+    try:
+        parsed_id = uuid.UUID(client_id)
+    except ValueError:
+        parsed_id = None
+    async with runtime.db.transaction() as session:
+        found = None
+        if parsed_id is not None:
+            found = (
+                await session.execute(
+                    select(MachineClient, Agency)
+                    .join(Agency, Agency.id == MachineClient.agency_id)
+                    .where(MachineClient.id == parsed_id)
+                )
+            ).first()
+        client, agency = found.tuple() if found is not None else (None, None)
+        secret_ok = client is not None and hmac.compare_digest(client.secret_hash, digest(client_secret))
+        if not (secret_ok and client is not None and agency is not None):
+            raise oauth_error(
+                401,
+                "invalid_client",
+                "The client credentials are not valid.",
+                **{"WWW-Authenticate": 'Basic realm="homecoming"'},
+            )
+        if not (client.active and agency.active):
+            raise oauth_error(401, "invalid_client", "The client credentials are not valid.")
+        held = set(client.scopes) & {p.value for p in machine_grantable(AgencyType(agency.type))}
+        scopes = held if not requested_scope else set(requested_scope.split())
+        if not scopes <= held:
+            raise oauth_error(400, "invalid_scope", "A requested scope is not held by this client.")
+        auth_session = AuthSession(
+            client_id=client.id, created_at=now, expires_at=now + runtime.tokens.access_lifetime
+        )
+        session.add(auth_session)
+        await session.flush()
+        await record_security(
+            session,
+            "token_issued",
+            client_id=client.id,
+            session_id=auth_session.id,
+            client_address=client_address,
+        )
+    access = runtime.tokens.issue_access(
+        kind="client",
+        subject_id=client.id,
+        agency_id=agency.id,
+        agency_type=AgencyType(agency.type),
+        agency_state=agency.state,
+        roles=[],
+        scopes=sorted(scopes),
+        session_id=auth_session.id,
+        authz_version=client.authz_version,
+        now=now,
+    )
+    return TokenGrant(access, _lifetime(runtime), None, " ".join(sorted(scopes)))
+
+
+async def refresh_grant(runtime: Runtime, refresh_token: str, client_address: str) -> TokenGrant:
+    """Rotate a refresh token. A token presented again within the grace window (a retry on a bad
+    network) gets a fresh pair of the same family; later, the whole family is revoked."""
+    now = runtime.now()
+    grace = timedelta(seconds=runtime.settings.refresh_reuse_grace_seconds)
+    async with runtime.db.transaction() as session:
+        found = (
+            await session.execute(
+                select(RefreshToken, AuthSession)
+                .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+                .where(RefreshToken.token_hash == digest(refresh_token))
+            )
+        ).first()
+        if found is None:
+            raise _invalid_grant()
+        token, family = found.tuple()
+        if family.revoked_at is not None or family.expires_at <= now or token.expires_at <= now:
+            raise _invalid_grant()
+        reused = token.rotated_at is not None and token.rotated_at + grace < now
+        if not reused and token.rotated_at is None:
+            # Conditional update: of two concurrent refreshes, one rotates; the other is a retry
+            # within the grace window and also gets a pair.
+            await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.id == token.id, RefreshToken.rotated_at.is_(None))
+                .values(rotated_at=now)
+            )
+        if reused:
+            await session.execute(
+                update(AuthSession)
+                .where(AuthSession.id == family.id, AuthSession.revoked_at.is_(None))
+                .values(revoked_at=now, revoked_reason="refresh_reuse")
+            )
+            await record_security(
+                session,
+                "refresh_reuse",
+                user_id=family.user_id,
+                session_id=family.id,
+                client_address=client_address,
+            )
+            reuse_detected = True
+        else:
+            reuse_detected = False
+            found_user = (
+                await session.execute(
+                    select(User, Agency)
+                    .join(Agency, Agency.id == User.agency_id)
+                    .where(User.id == family.user_id)
+                )
+            ).first()
+            if found_user is None:
+                raise _invalid_grant()
+            user, agency = found_user.tuple()
+            if not (user.active and agency.active):
+                raise _invalid_grant()
+            new_refresh = await _new_refresh_token(session, runtime, family.id, now)
+            roles = await _user_roles(session, user.id)
+            await record_security(
+                session,
+                "token_refreshed",
+                user_id=user.id,
+                session_id=family.id,
+                client_address=client_address,
+            )
+    # Raised after the transaction committed, so the family stays revoked.
+    if reuse_detected:
+        raise _invalid_grant()
+    access = _user_access_token(runtime, user, agency, roles, family.id)
+    return TokenGrant(access, _lifetime(runtime), new_refresh, "")
+
+
+async def revoke(
+    runtime: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    token: str | None,
+    client_address: str,
+) -> None:
+    """RFC 7009: revoke the session of ``token`` (a refresh or access token of the caller's own), or
+    the caller's current session when no token is given. A foreign or unknown token is ignored, as
+    the RFC says, so the answer reveals nothing about it."""
+    target: uuid.UUID | None = principal.session_id
+    if token:
+        target = None
+        found = (
+            await session.execute(
+                select(AuthSession.id, AuthSession.user_id, AuthSession.client_id)
+                .join(RefreshToken, RefreshToken.session_id == AuthSession.id)
+                .where(RefreshToken.token_hash == digest(token))
+            )
+        ).first()
+        if found is not None:
+            if principal.id in (found.user_id, found.client_id):
+                target = found.id
+        else:
+            try:
+                other = runtime.tokens.decode_access(token)
+            except InvalidToken:
+                other = None
+            if other is not None and other.id == principal.id:
+                target = other.session_id
+    if target is None:
+        return
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == target, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=runtime.now(), revoked_reason="revoked")
+    )
+    await record_security(
+        session,
+        "token_revoked",
+        user_id=principal.user_id,
+        client_id=principal.client_id,
+        session_id=target,
+        client_address=client_address,
+    )
+
+
+async def redeem_code(
+    runtime: Runtime, session: AsyncSession, code: str, password: str, client_address: str
+) -> User:
+    """Set a password with a one-time activation or reset code. Failures are throttled per address;
+    a reset also ends every session of the user."""
+    now = runtime.now()
+    policy = throttle.ThrottlePolicy.from_settings(runtime.settings)
+    key = throttle.throttle_key(runtime.secrets.throttle_key, "code", "", client_address)
+    retry_after = await throttle.locked_for(session, key, now)
+    if retry_after is not None:
+        raise _too_many(retry_after)
+    user = (
+        await session.execute(
+            select(User).where(
+                User.code_hash == digest(code),
+                User.code_expires_at > now,
+                User.active.is_(True),
+            )
+        )
+    ).scalar_one_or_none()
+    if user is None:
+        async with runtime.db.transaction() as failure:
+            await throttle.record_failure(failure, key, now, policy)
+            await record_security(failure, "code_failed", client_address=client_address)
+        raise Problem(400, "The code is not valid or has expired.")
+    problem = password_problem(password, user.username)
+    if problem is not None:
+        raise Problem(
+            422,
+            "The new password is not acceptable.",
+            errors=[{"loc": ["body", "password"], "type": "password_policy", "msg": problem}],
+        )
+    purpose = user.code_purpose or "activation"
+    user.password_hash = await runtime.passwords.hash(password)
+    user.code_hash = None
+    user.code_purpose = None
+    user.code_expires_at = None
+    user.updated_at = now
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason="password_set")
+    )
+    await record_event(
+        session,
+        Actor(kind="user", id=user.id, agency_id=user.agency_id),
+        "user.activated" if purpose == "activation" else "user.password_reset",
+        [ObjectRef("user", user.id)],
+    )
+    await session.flush()
+    return user

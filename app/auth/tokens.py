@@ -1,0 +1,120 @@
+"""Short-lived signed access tokens (JWT, HS256) and opaque one-time secrets.
+
+An access token carries what every request needs (principal, agency, roles, session, authorisation
+version), so no user lookup is needed to authorise; revocation is still immediate because the session
+and version are checked in SQL on each request (``app.auth.current``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+
+from app.auth.permissions import (
+    AgencyType,
+    Role,
+    machine_permissions,
+    permissions_of_roles,
+)
+from app.auth.principal import Principal
+from app.config import Settings
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, forged, expired or not for this service."""
+
+
+def new_secret(nbytes: int = 32) -> str:
+    """A high-entropy one-time secret (refresh token, activation code, client secret)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a high-entropy secret: enough to store it, since it cannot be guessed."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenService:
+    def __init__(self, settings: Settings, signing_key: bytes) -> None:
+        self._key = signing_key
+        self._issuer = settings.token_issuer
+        self._audience = settings.token_audience
+        self.access_lifetime = timedelta(minutes=settings.access_token_minutes)
+
+    def issue_access(
+        self,
+        *,
+        kind: Literal["user", "client"],
+        subject_id: uuid.UUID,
+        agency_id: uuid.UUID,
+        agency_type: AgencyType,
+        agency_state: str | None,
+        roles: list[str],
+        scopes: list[str],
+        session_id: uuid.UUID,
+        authz_version: int,
+        now: datetime,
+    ) -> str:
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": f"{kind}:{subject_id}",
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.access_lifetime).timestamp()),
+            "jti": uuid.uuid4().hex,
+            "agy": str(agency_id),
+            "aty": agency_type.value,
+            "ast": agency_state,
+            "rol": sorted(roles),
+            "scp": sorted(scopes),
+            "sid": str(session_id),
+            "ver": authz_version,
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def decode_access(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "sid", "ver"]},
+            )
+            kind, _, raw_id = str(claims["sub"]).partition(":")
+            if kind not in ("user", "client"):
+                raise InvalidToken("unknown subject kind")
+            agency_type = AgencyType(claims["aty"])
+            state = claims.get("ast")
+            if kind == "user":
+                roles = frozenset(Role(r) for r in claims["rol"])
+                permissions = permissions_of_roles(roles)
+            else:
+                roles = frozenset()
+                permissions = machine_permissions(agency_type, claims["scp"])
+            version = claims["ver"]
+            if not isinstance(version, int) or (state is not None and not isinstance(state, str)):
+                raise InvalidToken("malformed claims")
+            return Principal(
+                kind="user" if kind == "user" else "client",
+                id=uuid.UUID(raw_id),
+                agency_id=uuid.UUID(str(claims["agy"])),
+                agency_type=agency_type,
+                agency_state=state,
+                roles=roles,
+                permissions=permissions,
+                session_id=uuid.UUID(str(claims["sid"])),
+                authz_version=version,
+            )
+        except InvalidToken:
+            raise
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+            raise InvalidToken(type(exc).__name__) from exc

@@ -1,0 +1,146 @@
+"""Settings, read from the environment with the prefix ``HOMECOMING_``.
+
+The embedded SQLite default lives here, so that a newcomer runs the service with one command. Secrets
+(token signing key, event-hash key, throttle key) come from the environment; in development a missing
+secret is generated once into ``<data_dir>/secrets.json`` (mode 0600), in production it stops start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_NAMES = ("token_signing_key", "event_hash_key", "throttle_key")
+# Values that look like secrets but are placeholders copied from documentation.
+_PLACEHOLDERS = {"", "change-me", "changeme", "secret", "development", "insecure"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run safely; the message says which setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOMECOMING_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    migration_database_url: str | None = None
+    api_db_role: str = "homecoming_api"
+
+    token_signing_key: SecretStr | None = None
+    event_hash_key: SecretStr | None = None
+    throttle_key: SecretStr | None = None
+    token_issuer: str = "homecoming"
+    token_audience: str = "homecoming-api"
+
+    access_token_minutes: int = 10
+    refresh_idle_hours: int = 12
+    refresh_max_days: int = 7
+    refresh_reuse_grace_seconds: int = 30
+    activation_code_hours: int = 72
+    reset_code_hours: int = 24
+
+    # argon2id; the defaults are argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum
+    # (m=19 MiB, t=2, p=1), which the tests use to stay fast.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_lockout_minutes: int = 15
+
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "homecoming.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    @property
+    def effective_migration_database_url(self) -> str:
+        return self.migration_database_url or self.effective_database_url
+
+
+@dataclass(frozen=True)
+class Secrets:
+    token_signing_key: bytes
+    event_hash_key: bytes
+    throttle_key: bytes
+
+
+def _secrets_file(settings: Settings) -> Path:
+    return settings.data_dir / "secrets.json"
+
+
+def _load_or_create_local_secrets(settings: Settings) -> dict[str, str]:
+    """Development only: generate each secret once and keep it in a file only its owner can read."""
+    path = _secrets_file(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    missing = [name for name in SECRET_NAMES if name not in stored]
+    if missing:
+        for name in missing:
+            stored[name] = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(stored, handle)
+    os.chmod(path, 0o600)
+    return stored
+
+
+def resolve_secrets(settings: Settings) -> Secrets:
+    """Every secret from the environment, else (development only) from the local secrets file."""
+    values: dict[str, str] = {}
+    local: dict[str, str] | None = None
+    for name in SECRET_NAMES:
+        configured: SecretStr | None = getattr(settings, name)
+        if configured is not None:
+            value = configured.get_secret_value()
+            if value.strip().lower() in _PLACEHOLDERS or len(value) < MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    f"HOMECOMING_{name.upper()} must be a random value of at least "
+                    f"{MIN_SECRET_LENGTH} characters"
+                )
+            values[name] = value
+            continue
+        if settings.is_production:
+            raise ConfigurationError(f"HOMECOMING_{name.upper()} is required in production")
+        if local is None:
+            local = _load_or_create_local_secrets(settings)
+        values[name] = local[name]
+    return Secrets(**{name: value.encode() for name, value in values.items()})
+
+
+def check_production_settings(settings: Settings) -> None:
+    """Refuse to start a production deployment on the development defaults."""
+    if not settings.is_production:
+        return
+    if settings.database_url is None:
+        raise ConfigurationError("HOMECOMING_DATABASE_URL is required in production")
+    resolve_secrets(settings)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,32 @@
+"""Request-scoped dependencies shared by every router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.runtime import Runtime
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed after the handler returns and before the response is
+    sent (``scope="function"``); rolled back if the handler raises. Services flush, never commit."""
+    runtime = get_runtime(request)
+    async with runtime.db.session(write=request.method not in SAFE_METHODS) as session:
+        request.state.db_session = session
+        async with session.begin():
+            yield session
+
+
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

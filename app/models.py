@@ -1,0 +1,22 @@
+"""Imports every model, so that ``Base.metadata`` is complete for Alembic and the tests."""
+
+from app.agencies.models import Agency
+from app.audit.models import AccessLogEntry, AuditEvent, SecurityLogEntry
+from app.auth.models import AuthSession, AuthThrottle, RefreshToken
+from app.clients.models import MachineClient
+from app.db import Base
+from app.users.models import User, UserRole
+
+__all__ = [
+    "AccessLogEntry",
+    "Agency",
+    "AuditEvent",
+    "AuthSession",
+    "AuthThrottle",
+    "Base",
+    "MachineClient",
+    "RefreshToken",
+    "SecurityLogEntry",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,62 @@
+"""Keyset pagination: an opaque cursor holding the sort key of the last row returned.
+
+No OFFSET (cost grows with depth) and no count per page. The cursor is base64url JSON; a cursor that
+does not decode is a 422 like any malformed parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel
+
+from app.errors import Problem
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+LimitQuery = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (at most 200).")
+CursorQuery = Query(None, max_length=512, description="The `next_cursor` of the previous page.")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise _bad_cursor() from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise _bad_cursor()
+    return values
+
+
+def _bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "The cursor is not valid; start again without it.",
+        errors=[{"loc": ["query", "cursor"], "type": "cursor_invalid", "msg": "Invalid cursor"}],
+    )
+
+
+def set_link_header(response: Response, request: Request, next_cursor: str | None) -> None:
+    """RFC 8288 ``Link: <...>; rel="next"``, keeping the request's filters."""
+    if next_cursor:
+        url = request.url.include_query_params(cursor=next_cursor)
+        target = url.path + ("?" + url.query if url.query else "")
+        response.headers["Link"] = f'<{target}>; rel="next"'

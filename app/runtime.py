@@ -1,0 +1,42 @@
+"""Everything a process builds once from its settings: database, secrets, token and password services.
+
+The API keeps one on ``app.state.runtime``; the CLI builds its own. ``clock`` is injectable so tests can
+move time (refresh grace windows, lockouts, expiries) without sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.audit.events import configure_event_hasher
+from app.auth.passwords import Passwords
+from app.auth.tokens import TokenService
+from app.config import Secrets, Settings, resolve_secrets
+from app.db import Database, utcnow
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secrets: Secrets
+    db: Database
+    tokens: TokenService
+    passwords: Passwords
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def build_runtime(settings: Settings, database_url: str | None = None) -> Runtime:
+    secrets = resolve_secrets(settings)
+    configure_event_hasher(secrets.event_hash_key)
+    return Runtime(
+        settings=settings,
+        secrets=secrets,
+        db=Database(database_url or settings.effective_database_url),
+        tokens=TokenService(settings, secrets.token_signing_key),
+        passwords=Passwords(settings),
+    )
