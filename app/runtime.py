@@ -22,9 +22,13 @@ class Runtime:
     settings: Settings
     secrets: Secrets
     db: Database
-    tokens: TokenService
     passwords: Passwords
     clock: Callable[[], datetime] = field(default=utcnow)
+    tokens: TokenService = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The token service reads the runtime's clock, which tests may replace.
+        self.tokens = TokenService(self.settings, self.secrets.token_signing_key, self.now)
 
     def now(self) -> datetime:
         return self.clock()
@@ -37,6 +41,5 @@ def build_runtime(settings: Settings, database_url: str | None = None) -> Runtim
         settings=settings,
         secrets=secrets,
         db=Database(database_url or settings.effective_database_url),
-        tokens=TokenService(settings, secrets.token_signing_key),
         passwords=Passwords(settings),
     )

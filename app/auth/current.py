@@ -16,6 +16,7 @@ from app.agencies.models import Agency
 from app.auth.models import AuthSession
 from app.auth.principal import Principal
 from app.clients.models import MachineClient
+from app.errors import Problem
 from app.users.models import User
 
 
@@ -57,3 +58,22 @@ def principal_is_current(principal: Principal, now: datetime) -> ColumnElement[b
 async def check_current(session: AsyncSession, principal: Principal, now: datetime) -> bool:
     result = await session.execute(select(principal_is_current(principal, now)))
     return bool(result.scalar())
+
+
+CHECKED = "principal_checked"
+
+
+def unauthorized(detail: str = "The access token is no longer valid.") -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+async def require_current(session: AsyncSession, principal: Principal, now: datetime) -> None:
+    """Check now, in the request's transaction, instead of after the handler: for actions that end
+    the principal's own standing (revoking its own session). Marks the session checked."""
+    if not await check_current(session, principal, now):
+        raise unauthorized()
+    session.info[CHECKED] = True
+
+
+def already_checked(session: AsyncSession | None) -> bool:
+    return session is not None and bool(session.info.get(CHECKED))

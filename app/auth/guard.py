@@ -19,7 +19,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.current import check_current
+from app.auth.current import already_checked, check_current, unauthorized
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken
@@ -86,6 +86,8 @@ def _has_body(request: Request) -> bool:
 
 async def _still_current(request: Request, runtime: Runtime, principal: Principal) -> bool:
     session: AsyncSession | None = getattr(request.state, "db_session", None)
+    if already_checked(session):
+        return True
     if session is not None and session.in_transaction():
         return await check_current(session, principal, runtime.now())
     async with runtime.db.session(write=False) as fresh:
@@ -112,12 +114,14 @@ class GuardedRoute(APIRoute):
             try:
                 response = await handler(request)
             except Exception as exc:
-                request.state.db_session = None  # its transaction is failing; ask afresh
-                if not await _still_current(request, runtime, principal):
-                    raise _unauthorized("The access token is no longer valid.") from exc
+                session = getattr(request.state, "db_session", None)
+                if not already_checked(session):
+                    request.state.db_session = None  # its transaction is failing; ask afresh
+                    if not await _still_current(request, runtime, principal):
+                        raise unauthorized() from exc
                 raise
             if not await _still_current(request, runtime, principal):
-                raise _unauthorized("The access token is no longer valid.")
+                raise unauthorized()
             return response
 
         return guarded

@@ -18,6 +18,7 @@ from app.agencies.models import Agency
 from app.audit.events import Actor, ObjectRef, record_event
 from app.audit.security_log import record_security
 from app.auth import throttle
+from app.auth.current import require_current
 from app.auth.models import AuthSession, RefreshToken
 from app.auth.passwords import password_problem
 from app.auth.permissions import AgencyType, machine_grantable
@@ -116,7 +117,7 @@ async def password_grant(
                 .where(User.username == username.strip().lower())
             )
         ).first()
-    user, agency = found.tuple() if found is not None else (None, None)
+    user, agency = found if found is not None else (None, None)
     matches = await runtime.passwords.verify(user.password_hash if user else None, password)
     if not (matches and user is not None and agency is not None and user.active and agency.active):
         async with runtime.db.transaction() as session:
@@ -170,7 +171,7 @@ async def client_credentials_grant(
                     .where(MachineClient.id == parsed_id)
                 )
             ).first()
-        client, agency = found.tuple() if found is not None else (None, None)
+        client, agency = found if found is not None else (None, None)
         secret_ok = client is not None and hmac.compare_digest(client.secret_hash, digest(client_secret))
         if not (secret_ok and client is not None and agency is not None):
             raise oauth_error(
@@ -227,7 +228,7 @@ async def refresh_grant(runtime: Runtime, refresh_token: str, client_address: st
         ).first()
         if found is None:
             raise _invalid_grant()
-        token, family = found.tuple()
+        token, family = found
         if family.revoked_at is not None or family.expires_at <= now or token.expires_at <= now:
             raise _invalid_grant()
         reused = token.rotated_at is not None and token.rotated_at + grace < now
@@ -264,7 +265,7 @@ async def refresh_grant(runtime: Runtime, refresh_token: str, client_address: st
             ).first()
             if found_user is None:
                 raise _invalid_grant()
-            user, agency = found_user.tuple()
+            user, agency = found_user
             if not (user.active and agency.active):
                 raise _invalid_grant()
             new_refresh = await _new_refresh_token(session, runtime, family.id, now)
@@ -293,6 +294,7 @@ async def revoke(
     """RFC 7009: revoke the session of ``token`` (a refresh or access token of the caller's own), or
     the caller's current session when no token is given. A foreign or unknown token is ignored, as
     the RFC says, so the answer reveals nothing about it."""
+    await require_current(session, principal, runtime.now())
     target: uuid.UUID | None = principal.session_id
     if token:
         target = None

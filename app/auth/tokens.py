@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from app.auth.principal import Principal
 from app.config import Settings
 
 ALGORITHM = "HS256"
+CLOCK_SKEW_SECONDS = 60
 
 
 class InvalidToken(Exception):
@@ -42,8 +44,9 @@ def digest(secret: str) -> str:
 
 
 class TokenService:
-    def __init__(self, settings: Settings, signing_key: bytes) -> None:
+    def __init__(self, settings: Settings, signing_key: bytes, clock: Callable[[], datetime]) -> None:
         self._key = signing_key
+        self._clock = clock
         self._issuer = settings.token_issuer
         self._audience = settings.token_audience
         self.access_lifetime = timedelta(minutes=settings.access_token_minutes)
@@ -87,8 +90,18 @@ class TokenService:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "sid", "ver"]},
+                # Times are checked below against the runtime's clock, which tests can move.
+                options={
+                    "require": ["exp", "iat", "iss", "aud", "sub", "sid", "ver"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
+            now = self._clock().timestamp()
+            if not isinstance(claims["exp"], int) or claims["exp"] <= now:
+                raise InvalidToken("expired")
+            if not isinstance(claims["iat"], int) or claims["iat"] > now + CLOCK_SKEW_SECONDS:
+                raise InvalidToken("issued in the future")
             kind, _, raw_id = str(claims["sub"]).partition(":")
             if kind not in ("user", "client"):
                 raise InvalidToken("unknown subject kind")
