@@ -68,8 +68,8 @@ def unauthorized(detail: str = "The access token is no longer valid.") -> Proble
 
 
 async def require_current(session: AsyncSession, principal: Principal, now: datetime) -> None:
-    """Check now, in the request's transaction, instead of after the handler: for actions that end
-    the principal's own standing (revoking its own session). Marks the session checked."""
+    """Check in the request's transaction, before the handler acts; marks the session checked so the
+    guard does not ask again."""
     if not await check_current(session, principal, now):
         raise unauthorized()
     session.info[CHECKED] = True

@@ -4,8 +4,9 @@ Every protected route declares ``require(Permission.X)``. ``GuardedRoute`` finds
 runs, before FastAPI reads or validates the body: 401 (no valid token), 403 (permission missing), 415
 (a JSON route sent something else). The body size limit (413) and validation (422) follow, then the
 handler (404, 403, 409, 412), in the order of DOMAIN.md section 5. Whether the token is still current
-(revoked, deactivated, roles changed) is checked in SQL before the transaction commits; a stale token
-gets 401 whatever the handler would have said.
+(revoked, deactivated, roles changed) is checked in SQL: as the first statement of the request's
+transaction (``app.deps.db_session``), or, for a route without one, before the response is sent. A
+stale token gets 401 whatever the handler would have said.
 """
 
 from __future__ import annotations

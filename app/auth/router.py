@@ -131,10 +131,8 @@ async def revoke(
     responses=documented(400, 429),
     summary="Redeem a one-time activation or reset code and set a password",
 )
-async def activate(
-    request: Request, runtime: RuntimeDep, session: Session, body: ActivationRequest
-) -> ActivationResult:
-    user = await service.redeem_code(runtime, session, body.code, body.password, client_address(request))
+async def activate(request: Request, runtime: RuntimeDep, body: ActivationRequest) -> ActivationResult:
+    user = await service.redeem_code(runtime, body.code, body.password, client_address(request))
     return ActivationResult(user_id=user.id, username=user.username)
 
 

@@ -18,7 +18,6 @@ from app.agencies.models import Agency
 from app.audit.events import Actor, ObjectRef, record_event
 from app.audit.security_log import record_security
 from app.auth import throttle
-from app.auth.current import require_current
 from app.auth.models import AuthSession, RefreshToken
 from app.auth.passwords import password_problem
 from app.auth.permissions import AgencyType, machine_grantable
@@ -294,7 +293,6 @@ async def revoke(
     """RFC 7009: revoke the session of ``token`` (a refresh or access token of the caller's own), or
     the caller's current session when no token is given. A foreign or unknown token is ignored, as
     the RFC says, so the answer reveals nothing about it."""
-    await require_current(session, principal, runtime.now())
     target: uuid.UUID | None = principal.session_id
     if token:
         target = None
@@ -332,38 +330,46 @@ async def revoke(
     )
 
 
-async def redeem_code(
-    runtime: Runtime, session: AsyncSession, code: str, password: str, client_address: str
-) -> User:
-    """Set a password with a one-time activation or reset code. Failures are throttled per address;
-    a reset also ends every session of the user."""
+async def redeem_code(runtime: Runtime, code: str, password: str, client_address: str) -> User:
+    """Set a password with a one-time activation or reset code. Failures are throttled per address
+    (counted in a transaction of their own, so they survive the failed request); a reset also ends
+    every session of the user."""
     now = runtime.now()
     policy = throttle.ThrottlePolicy.from_settings(runtime.settings)
     key = throttle.throttle_key(runtime.secrets.throttle_key, "code", "", client_address)
-    retry_after = await throttle.locked_for(session, key, now)
-    if retry_after is not None:
-        raise _too_many(retry_after)
-    user = (
-        await session.execute(
-            select(User).where(
-                User.code_hash == digest(code),
-                User.code_expires_at > now,
-                User.active.is_(True),
+    async with runtime.db.transaction() as session:
+        retry_after = await throttle.locked_for(session, key, now)
+        if retry_after is not None:
+            raise _too_many(retry_after)
+        user = (
+            await session.execute(
+                select(User).where(
+                    User.code_hash == digest(code),
+                    User.code_expires_at > now,
+                    User.active.is_(True),
+                )
             )
-        )
-    ).scalar_one_or_none()
-    if user is None:
-        async with runtime.db.transaction() as failure:
-            await throttle.record_failure(failure, key, now, policy)
-            await record_security(failure, "code_failed", client_address=client_address)
-        raise Problem(400, "The code is not valid or has expired.")
-    problem = password_problem(password, user.username)
-    if problem is not None:
-        raise Problem(
-            422,
-            "The new password is not acceptable.",
-            errors=[{"loc": ["body", "password"], "type": "password_policy", "msg": problem}],
-        )
+        ).scalar_one_or_none()
+        if user is not None:
+            problem = password_problem(password, user.username)
+            if problem is not None:
+                raise Problem(
+                    422,
+                    "The new password is not acceptable.",
+                    errors=[{"loc": ["body", "password"], "type": "password_policy", "msg": problem}],
+                )
+            await _set_password_from_code(session, runtime, user, password)
+            return user
+    async with runtime.db.transaction() as failure:
+        await throttle.record_failure(failure, key, now, policy)
+        await record_security(failure, "code_failed", client_address=client_address)
+    raise Problem(400, "The code is not valid or has expired.")
+
+
+async def _set_password_from_code(
+    session: AsyncSession, runtime: Runtime, user: User, password: str
+) -> None:
+    now = runtime.now()
     purpose = user.code_purpose or "activation"
     user.password_hash = await runtime.passwords.hash(password)
     user.code_hash = None
@@ -382,4 +388,3 @@ async def redeem_code(
         [ObjectRef("user", user.id)],
     )
     await session.flush()
-    return user

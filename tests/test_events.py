@@ -1,0 +1,126 @@
+"""Every mutating route writes exactly the audit events the foundation names, in the request's
+transaction, with the actor and request id, and never a credential; sign-in traffic goes to the
+security log instead."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.auth.permissions import ROLE_PERMISSIONS, AgencyType, Permission, Role
+from tests.harness import PASSWORD, Harness
+from tests.routes import api_routes
+from tests.test_matrix import BUILDERS, Caller, _caller, _role_principals, _scope_principals
+
+EXPECTED: dict[tuple[str, str], list[str]] = {
+    ("POST", "/v1/agencies"): ["agency.created"],
+    ("PATCH", "/v1/agencies/{agency_id}"): ["agency.updated"],
+    ("POST", "/v1/agencies/{agency_id}/deactivate"): ["agency.deactivated"],
+    ("POST", "/v1/users"): ["user.created"],
+    ("POST", "/v1/users/{user_id}/roles"): ["user.role_granted"],
+    ("DELETE", "/v1/users/{user_id}/roles/{role}"): ["user.role_revoked"],
+    ("POST", "/v1/users/{user_id}/deactivate"): ["user.deactivated"],
+    ("POST", "/v1/users/{user_id}/reset-code"): ["user.reset_code_issued"],
+    ("POST", "/v1/agencies/{agency_id}/admins"): ["user.created"],
+    ("POST", "/v1/agencies/{agency_id}/admins/{user_id}/reset-code"): ["user.reset_code_issued"],
+    ("POST", "/v1/agencies/{agency_id}/clients"): ["client.created"],
+    ("POST", "/v1/agencies/{agency_id}/clients/{client_id}/rotate-secret"): ["client.secret_rotated"],
+    ("POST", "/v1/agencies/{agency_id}/clients/{client_id}/deactivate"): ["client.deactivated"],
+    ("PUT", "/v1/me/password"): ["user.password_changed"],
+    # Token traffic is security-log material, not case history.
+    ("POST", "/v1/auth/revoke"): [],
+}
+
+MUTATING = [
+    (m, p, r.permission)
+    for m, p, r in api_routes()
+    if r is not None and m in {"POST", "PUT", "PATCH", "DELETE"}
+]
+
+
+def test_every_mutating_route_has_an_expectation() -> None:
+    assert {(m, p) for m, p, _ in MUTATING} == set(EXPECTED)
+
+
+def _allowed_caller(h: Harness, permission: Permission) -> Caller:
+    for _, agency_type, role in _role_principals():
+        if permission in ROLE_PERMISSIONS[role]:
+            return _caller(h, agency_type, role)
+    raise AssertionError(f"no role holds {permission}")
+
+
+def _event_ids(h: Harness) -> set[str]:
+    return {str(row[0]) for row in h.sql("SELECT id FROM audit_events")}
+
+
+@pytest.mark.parametrize(("method", "path", "permission"), MUTATING, ids=str)
+def test_mutating_route_writes_exactly_its_events(
+    h: Harness, method: str, path: str, permission: Permission
+) -> None:
+    caller = _allowed_caller(h, permission)
+    url, kwargs = BUILDERS[(method, path)](h, caller)
+    before = _event_ids(h)
+    response = h.client.request(method, url, headers=caller.headers, **kwargs)
+    assert response.status_code < 400, response.text
+    rows = h.sql(
+        "SELECT id, action, actor_type, actor_id, request_id, objects, changes FROM audit_events"
+    )
+    new = [r for r in rows if str(r[0]) not in before]
+    assert sorted(r[1] for r in new) == EXPECTED[(method, path)]
+    for row in new:
+        assert row[2] == "user"
+        assert row[4] == response.headers["x-request-id"]
+        text = json.dumps([row[5], row[6]], default=str)
+        for secret in [*_one_time_secrets(response), PASSWORD, "argon2"]:
+            assert secret not in text
+
+
+def _one_time_secrets(response) -> list[str]:  # type: ignore[no-untyped-def]
+    """Secrets a response hands out once: a client secret, a reset or activation code."""
+    if not response.content or not response.text.startswith("{"):
+        return []
+    body = response.json()
+    found = [body.get("client_secret"), body.get("code"), (body.get("activation") or {}).get("code")]
+    return [s for s in found if s]
+
+
+def test_activation_writes_one_event_and_sign_in_writes_none(h: Harness) -> None:
+    agency = h.agency(AgencyType.NGO)
+    admin = h.auth(h.user(agency, Role.AGENCY_ADMIN))
+    created = h.client.post(
+        "/v1/users",
+        json={"username": "fresh", "display_name": "F", "roles": ["caseworker"]},
+        headers=admin,
+    ).json()
+    before = _event_ids(h)
+    new_password = "an entirely new passphrase"
+    assert (
+        h.client.post(
+            "/v1/auth/activate", json={"code": created["activation"]["code"], "password": new_password}
+        ).status_code
+        == 200
+    )
+    token = h.client.post(
+        "/v1/auth/token", data={"grant_type": "password", "username": "fresh", "password": new_password}
+    )
+    assert token.status_code == 200
+    h.client.post(
+        "/v1/auth/token", data={"grant_type": "password", "username": "fresh", "password": "wrong one!!"}
+    )
+    new = [r for r in h.sql("SELECT id, action, changes FROM audit_events") if str(r[0]) not in before]
+    assert [r[1] for r in new] == ["user.activated"]
+    assert new_password not in json.dumps(new, default=str)
+    kinds = sorted(r[0] for r in h.sql("SELECT kind FROM security_log"))
+    assert kinds == ["login_failed", "token_issued"]
+
+
+def test_machine_clients_write_events_as_clients(h: Harness) -> None:
+    """A client cannot mutate through the foundation's routes except revoking its own session,
+    which writes to the security log only."""
+    _, agency_type, scope = next(p for p in _scope_principals() if p[2] == Permission.SESSIONS_REVOKE)
+    caller = _caller(h, agency_type, scope)
+    before = _event_ids(h)
+    assert h.client.post("/v1/auth/revoke", headers=caller.headers).status_code == 200
+    assert _event_ids(h) == before
+    assert ("token_revoked",) in [tuple(r) for r in h.sql("SELECT kind FROM security_log")]
