@@ -66,10 +66,13 @@ def serve(
 
 
 def alembic_config(url: str | None = None) -> Any:
+    """The Alembic configuration: beside the source tree, or (an installed package, as in the
+    container image) in the working directory."""
     from alembic.config import Config
 
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    base = ROOT if (ROOT / "alembic.ini").exists() else Path.cwd()
+    config = Config(str(base / "alembic.ini"))
+    config.set_main_option("script_location", str(base / "migrations"))
     if url is not None:
         config.attributes["database_url"] = url
     return config

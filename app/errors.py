@@ -6,7 +6,6 @@ not values (a victim's name must not come back in an error, a log line or a metr
 
 from __future__ import annotations
 
-import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +17,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.context import request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-log = logging.getLogger("homecoming.errors")
 
 # Pydantic error types whose standard message may quote part of the input.
 _MESSAGE_MAY_ECHO_INPUT = {"uuid_parsing", "uuid_type", "url_parsing", "string_pattern_mismatch"}
@@ -116,16 +114,9 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
     )
 
 
-async def _unhandled(request: Request, exc: Exception) -> ProblemResponse:
-    # The traceback goes to the server log (which never carries request bodies), not to the client.
-    log.error("unhandled error", exc_info=exc)
-    return problem_response(500, "An internal error occurred; quote the request id to the operator.")
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unhandled)
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

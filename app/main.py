@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.agencies.router import router as agencies_router
-from app.auth.guard import find_requirement
+from app.auth.guard import find_requirement, is_form_body
 from app.auth.router import router as auth_router
 from app.clients.router import router as clients_router
 from app.config import Settings, check_production_settings, get_settings

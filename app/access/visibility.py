@@ -9,15 +9,16 @@ to decide access: a test fails the build if it does.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
-from app.agencies.models import Agency
 from app.auth.permissions import Permission, Role
 from app.auth.principal import Principal
 from app.clients.models import MachineClient
+from app.errors import not_found
 from app.users.models import User, UserRole
 
 RelationRule = Callable[[Principal], ColumnElement[bool] | None]
@@ -85,9 +86,11 @@ def visible_clients(principal: Principal) -> ColumnElement[bool]:
     return CLIENTS.predicate(principal)
 
 
-def own_agency(principal: Principal) -> ColumnElement[bool]:
-    """The caller's own agency row (for routes nested under /agencies/{agency_id} that act on it)."""
-    return Agency.id == principal.agency_id
+def require_own_agency(principal: Principal, agency_id: uuid.UUID) -> None:
+    """For routes under /agencies/{agency_id} that act within the caller's own agency (machine
+    clients): any other agency's path is answered as if it did not exist."""
+    if agency_id != principal.agency_id:
+        raise not_found("agency")
 
 
 RESOURCES = {r.name: r for r in (AGENCIES, USERS, CLIENTS)}

@@ -141,8 +141,8 @@ async def update_agency(
 async def deactivate_agency(session: AsyncSession, principal: Principal, agency_id: uuid.UUID) -> Agency:
     """Deactivate an agency: its users and clients are cut off on their next request."""
     agency = await get_agency(session, principal, agency_id)
-    if agency.id == principal.agency_id:
-        raise Problem(409, "The platform operator's own agency cannot be deactivated.")
+    if agency.type == AgencyType.PLATFORM.value:
+        raise Problem(409, "The platform operator's agency cannot be deactivated.")
     if not agency.active:
         raise Problem(409, "The agency is already inactive.")
     now = utcnow()

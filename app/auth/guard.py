@@ -99,10 +99,20 @@ class GuardedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         requirement = find_requirement(self.dependant)
+        expects_json = self.body_field is not None and not is_form_body(self)
+
+        def check_media_type(request: Request) -> None:
+            if expects_json and _has_body(request) and not _is_json(request.headers.get("content-type")):
+                raise Problem(415, "Send the body as application/json.")
+
         if requirement is None:
-            return handler
+
+            async def public(request: Request) -> Response:
+                check_media_type(request)
+                return await handler(request)
+
+            return public
         permission = requirement.permission
-        expects_json = self.body_field is not None and not _is_form_body(self)
 
         async def guarded(request: Request) -> Response:
             runtime: Runtime = request.app.state.runtime
@@ -110,8 +120,7 @@ class GuardedRoute(APIRoute):
             request.state.principal = principal
             if not principal.can(permission):
                 raise Problem(403, f"This operation needs the permission {permission.value}.")
-            if expects_json and _has_body(request) and not _is_json(request.headers.get("content-type")):
-                raise Problem(415, "Send the body as application/json.")
+            check_media_type(request)
             try:
                 response = await handler(request)
             except Exception as exc:
@@ -128,7 +137,7 @@ class GuardedRoute(APIRoute):
         return guarded
 
 
-def _is_form_body(route: APIRoute) -> bool:
+def is_form_body(route: APIRoute) -> bool:
     from fastapi import params
 
     return route.body_field is not None and isinstance(route.body_field.field_info, params.Form)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
+from app.access.visibility import require_own_agency
 from app.audit.events import Actor
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
@@ -29,7 +30,7 @@ async def create_client(
     body: ClientCreate,
 ) -> ClientWithSecret:
     """Register a machine client for the caller's agency; the secret is shown only in this answer."""
-    service.ensure_own_agency(principal, agency_id)
+    require_own_agency(principal, agency_id)
     client, secret = await service.create_client(
         session, runtime, Actor.of(principal), agency_id, principal.agency_type, body
     )

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.visibility import visible_clients
+from app.access.visibility import require_own_agency, visible_clients
 from app.audit.events import Actor, Change, ObjectRef, record_event
 from app.auth.models import AuthSession
 from app.auth.permissions import AgencyType, machine_grantable
@@ -74,16 +74,10 @@ async def _get(
     return (await session.execute(query.limit(1))).scalar_one_or_none()
 
 
-def ensure_own_agency(principal: Principal, agency_id: uuid.UUID) -> None:
-    """Clients live under /agencies/{agency_id}; another agency's path is answered as not found."""
-    if agency_id != principal.agency_id:
-        raise not_found("agency")
-
-
 async def get_client(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID, client_id: uuid.UUID
 ) -> MachineClient:
-    ensure_own_agency(principal, agency_id)
+    require_own_agency(principal, agency_id)
     client = await _get(session, principal, agency_id, client_id)
     if client is None:
         raise not_found("client")
@@ -93,7 +87,7 @@ async def get_client(
 async def list_clients(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID
 ) -> list[MachineClient]:
-    ensure_own_agency(principal, agency_id)
+    require_own_agency(principal, agency_id)
     rows = await session.execute(
         select(MachineClient)
         .where(MachineClient.agency_id == agency_id, visible_clients(principal))

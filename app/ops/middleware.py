@@ -11,7 +11,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import request_id_var
-from app.errors import Problem
+from app.errors import Problem, problem_response
 from app.ops.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("homecoming.http")
@@ -54,9 +54,12 @@ class RequestContextMiddleware:
                     raise Problem(413, f"The request body exceeds {limit} bytes.")
             return message
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
@@ -65,6 +68,16 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_id)
+        except Exception:
+            # The traceback goes to the server log (engines hide SQL parameters, so no identity
+            # value rides along); the client learns only the request id.
+            log.exception("unhandled error")
+            status = 500
+            if not started_response:
+                response = problem_response(
+                    500, "An internal error occurred; quote the request id to the operator."
+                )
+                await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)

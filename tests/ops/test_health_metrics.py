@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import re
+
+from app.auth.permissions import AgencyType, Role
+from tests.harness import Harness
+
+
+def test_health(h: Harness) -> None:
+    assert h.client.get("/health/live").json() == {"status": "ok"}
+    ready = h.client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "up"
+
+
+def test_metrics_need_the_scope_and_label_routes_by_template(h: Harness) -> None:
+    _, caseworker = h.person(AgencyType.NGO, Role.CASEWORKER)
+    agency = h.agency(AgencyType.CWC)
+    h.client.get(f"/v1/agencies/{agency.id}", headers=caseworker)
+    assert h.client.get("/metrics", headers=caseworker).status_code == 403
+    _, sysadmin = h.person(AgencyType.PLATFORM, Role.SYSTEM_ADMIN)
+    response = h.client.get("/metrics", headers=sysadmin)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'route="/v1/agencies/{agency_id}"' in text
+    assert "homecoming_http_request_seconds_bucket" in text
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text), "raw ids must not become labels"
+
+
+def test_a_platform_machine_client_can_scrape_metrics(h: Harness) -> None:
+    client, secret = h.machine_client(h.agency(AgencyType.PLATFORM), ["metrics:read"])
+    token = h.client_token(client, secret)
+    response = h.client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
