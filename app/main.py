@@ -117,14 +117,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["x-permission"] = requirement.permission.value
                 standard[401] = "Missing, invalid, expired or revoked credentials"
                 standard[403] = "The caller lacks the permission, or its relation may not act"
+            json_body = route.body_field is not None and not is_form_body(route)
             if route.body_field is not None:
                 standard[413] = "The body is larger than allowed"
-                standard[415] = "The body is not of the expected media type"
-            if (
-                route.body_field is not None
-                or route.dependant.query_params
-                or route.dependant.path_params
-            ):
+            if json_body:
+                standard[415] = "The body is not JSON"
+            if json_body or route.dependant.query_params or route.dependant.path_params:
                 standard[422] = "Malformed or unknown fields (names the fields, never the values)"
             if route.dependant.path_params:
                 standard[404] = "No such object, or one the caller may not see"
