@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.current import require_current
-from app.auth.principal import Principal
+from app.auth.current import CLOCK
 from app.runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -24,16 +23,13 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed after the handler returns and before the response is
     sent (``scope="function"``); rolled back if the handler raises. Services flush, never commit.
 
-    For an authenticated request, the transaction's first statement checks that the token is still
-    current, so that what the handler then does (even to the caller's own roles or session) is
-    judged by the standing the caller had when the request began."""
+    Whether the caller's token is still current is checked by the first read a service makes
+    (``app.auth.current.first_checked``), or by the guard before the response."""
     runtime = get_runtime(request)
-    principal: Principal | None = getattr(request.state, "principal", None)
     async with runtime.db.session(write=request.method not in SAFE_METHODS) as session:
+        session.info[CLOCK] = runtime.now
         request.state.db_session = session
         async with session.begin():
-            if principal is not None:
-                await require_current(session, principal, runtime.now())
             yield session
 
 

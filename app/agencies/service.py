@@ -12,6 +12,7 @@ from app.access.visibility import visible_agencies
 from app.agencies.models import Agency
 from app.agencies.schemas import AgencyCreate, AgencyUpdate
 from app.audit.events import Actor, Change, ObjectRef, record_event
+from app.auth.current import all_checked, first_checked
 from app.auth.permissions import (
     OPTIONAL_STATE_AGENCY_TYPES,
     STATELESS_AGENCY_TYPES,
@@ -65,9 +66,9 @@ async def create_agency(session: AsyncSession, actor: Actor, data: AgencyCreate)
 
 
 async def get_agency(session: AsyncSession, principal: Principal, agency_id: uuid.UUID) -> Agency:
-    agency = (
-        await session.execute(select(Agency).where(Agency.id == agency_id, visible_agencies(principal)))
-    ).scalar_one_or_none()
+    agency = await first_checked(
+        session, principal, select(Agency).where(Agency.id == agency_id, visible_agencies(principal))
+    )
     if agency is None:
         raise not_found("agency")
     return agency
@@ -97,7 +98,7 @@ async def list_agencies(
         name, raw_id = decode_cursor(cursor, 2)
         query = query.where(tuple_(Agency.name, Agency.id) > tuple_(name, _uuid(raw_id)))
     rows = list(
-        (await session.execute(query.order_by(Agency.name, Agency.id).limit(limit + 1))).scalars()
+        await all_checked(session, principal, query.order_by(Agency.name, Agency.id).limit(limit + 1))
     )
     next_cursor = None
     if len(rows) > limit:

@@ -1,21 +1,24 @@
 """Is an access token still good? Its session not revoked or expired, its user (or machine client)
 and agency active, and the roles it carries unchanged (``authz_version``).
 
-One SQL expression, so that it can ride along in a statement the request runs anyway; on its own it
-is one indexed lookup by primary key.
+One SQL expression, so that it rides along in a statement the request runs anyway: the read that
+finds the object acted on (``first_checked``, ``all_checked``). Only when that read finds nothing,
+or a request reads nothing first, is it asked on its own: one lookup by primary key.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
 from app.auth.models import AuthSession
 from app.auth.principal import Principal
 from app.clients.models import MachineClient
+from app.db import utcnow
 from app.errors import Problem
 from app.users.models import User
 
@@ -77,3 +80,44 @@ async def require_current(session: AsyncSession, principal: Principal, now: date
 
 def already_checked(session: AsyncSession | None) -> bool:
     return session is not None and bool(session.info.get(CHECKED))
+
+
+def _now(session: AsyncSession) -> datetime:
+    clock = session.info.get(CLOCK)
+    return clock() if callable(clock) else utcnow()
+
+
+CLOCK = "clock"
+T = TypeVar("T")
+
+
+async def first_checked(
+    session: AsyncSession, principal: Principal, statement: Select[T]
+) -> T | None:
+    """The first row of ``statement`` with the currency check in the same SELECT. None means the
+    object is absent or not visible (the caller answers 404); a stale token raises 401 first."""
+    found = (
+        (await session.execute(statement.where(principal_is_current(principal, _now(session)))))
+        .scalars()
+        .first()
+    )
+    if found is None:
+        await require_current(session, principal, _now(session))
+        return None
+    session.info[CHECKED] = True
+    return found
+
+
+async def all_checked(
+    session: AsyncSession, principal: Principal, statement: Select[T]
+) -> list[T]:
+    """Every row of ``statement``, the currency check riding along; an empty answer asks it alone."""
+    rows = list(
+        (
+            await session.execute(statement.where(principal_is_current(principal, _now(session))))
+        ).scalars()
+    )
+    if not rows:
+        await require_current(session, principal, _now(session))
+    session.info[CHECKED] = True
+    return rows

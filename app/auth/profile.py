@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
 from app.audit.events import Actor, ObjectRef, record_event
+from app.auth.current import first_checked
 from app.auth.models import AuthSession
 from app.auth.passwords import password_problem
 from app.auth.principal import Principal
@@ -18,8 +19,9 @@ from app.users.models import User
 
 
 async def read_me(session: AsyncSession, principal: Principal) -> MeResponse:
-    agency = await session.get(Agency, principal.agency_id)
-    if agency is None:  # the token was current a moment ago; the agency cannot vanish
+    own_agency = principal.agency_id
+    agency = await first_checked(session, principal, select(Agency).where(Agency.id == own_agency))
+    if agency is None:  # agencies are never deleted; a current token's agency exists
         raise Problem(401, "The access token is no longer valid.")
     me = MeResponse(
         kind=principal.kind,

@@ -18,6 +18,7 @@ from app.agencies.models import Agency
 from app.audit.events import Actor, ObjectRef, record_event
 from app.audit.security_log import record_security
 from app.auth import throttle
+from app.auth.current import require_current
 from app.auth.models import AuthSession, RefreshToken
 from app.auth.passwords import password_problem
 from app.auth.permissions import AgencyType, machine_grantable
@@ -293,6 +294,8 @@ async def revoke(
     """RFC 7009: revoke the session of ``token`` (a refresh or access token of the caller's own), or
     the caller's current session when no token is given. A foreign or unknown token is ignored, as
     the RFC says, so the answer reveals nothing about it."""
+    # Asked before anything is revoked: revoking its own session must not make the caller stale.
+    await require_current(session, principal, runtime.now())
     target: uuid.UUID | None = principal.session_id
     if token:
         target = None

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.visibility import require_own_agency, visible_clients
 from app.audit.events import Actor, Change, ObjectRef, record_event
+from app.auth.current import all_checked, first_checked
 from app.auth.models import AuthSession
 from app.auth.permissions import AgencyType, machine_grantable
 from app.auth.principal import Principal
@@ -71,7 +72,7 @@ async def _get(
     query = select(MachineClient).where(MachineClient.agency_id == agency_id, visible_clients(principal))
     if client_id is not None:
         query = query.where(MachineClient.id == client_id)
-    return (await session.execute(query.limit(1))).scalar_one_or_none()
+    return await first_checked(session, principal, query.limit(1))
 
 
 async def get_client(
@@ -88,12 +89,13 @@ async def list_clients(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID
 ) -> list[MachineClient]:
     require_own_agency(principal, agency_id)
-    rows = await session.execute(
+    return await all_checked(
+        session,
+        principal,
         select(MachineClient)
         .where(MachineClient.agency_id == agency_id, visible_clients(principal))
-        .order_by(MachineClient.created_at, MachineClient.id)
+        .order_by(MachineClient.created_at, MachineClient.id),
     )
-    return list(rows.scalars())
 
 
 async def rotate_secret(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.visibility import visible_agencies, visible_users
 from app.agencies.models import Agency
 from app.audit.events import Actor, Change, ObjectRef, record_event
+from app.auth.current import all_checked, first_checked
 from app.auth.models import AuthSession
 from app.auth.permissions import AgencyType, Role, role_valid_for
 from app.auth.principal import Principal
@@ -141,9 +142,9 @@ async def create_user(
 
 
 async def visible_agency(session: AsyncSession, principal: Principal, agency_id: uuid.UUID) -> Agency:
-    agency = (
-        await session.execute(select(Agency).where(Agency.id == agency_id, visible_agencies(principal)))
-    ).scalar_one_or_none()
+    agency = await first_checked(
+        session, principal, select(Agency).where(Agency.id == agency_id, visible_agencies(principal))
+    )
     if agency is None:
         raise not_found("agency")
     return agency
@@ -176,9 +177,9 @@ async def create_agency_admin(
 
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
-    user = (
-        await session.execute(select(User).where(User.id == user_id, visible_users(principal)))
-    ).scalar_one_or_none()
+    user = await first_checked(
+        session, principal, select(User).where(User.id == user_id, visible_users(principal))
+    )
     if user is None:
         raise not_found("user")
     return user
@@ -215,7 +216,7 @@ async def list_users(
             raise Problem(422, "The cursor is not valid; start again without it.") from exc
         query = query.where(tuple_(User.username, User.id) > tuple_(username, after_id))
     rows = list(
-        (await session.execute(query.order_by(User.username, User.id).limit(limit + 1))).scalars()
+        await all_checked(session, principal, query.order_by(User.username, User.id).limit(limit + 1))
     )
     next_cursor = None
     if len(rows) > limit:
