@@ -29,8 +29,12 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with runtime.db.session(write=request.method not in SAFE_METHODS) as session:
         session.info[CLOCK] = runtime.now
         request.state.db_session = session
-        async with session.begin():
+        try:
             yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 Session = Annotated[AsyncSession, Depends(db_session, scope="function")]

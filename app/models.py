@@ -5,6 +5,7 @@ from app.audit.models import AccessLogEntry, AuditEvent, SecurityLogEntry
 from app.auth.models import AuthSession, AuthThrottle, RefreshToken
 from app.clients.models import MachineClient
 from app.db import Base
+from app.idempotency.models import IdempotencyRecord
 from app.users.models import User, UserRole
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "AuthSession",
     "AuthThrottle",
     "Base",
+    "IdempotencyRecord",
     "MachineClient",
     "RefreshToken",
     "SecurityLogEntry",

@@ -14,6 +14,7 @@ from app.auth.permissions import AgencyType, Permission
 from app.auth.principal import Principal
 from app.deps import Session
 from app.errors import Problem, documented
+from app.idempotency.replay import replays_as
 from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"], route_class=GuardedRoute)
@@ -22,7 +23,13 @@ Reader = Annotated[Principal, require(Permission.AGENCIES_READ)]
 Manager = Annotated[Principal, require(Permission.AGENCIES_MANAGE)]
 
 
-@router.post("", operation_id="agencies-create", status_code=201, response_model=AgencyRead)
+@router.post(
+    "",
+    operation_id="agencies-create",
+    openapi_extra=replays_as("agency"),
+    status_code=201,
+    response_model=AgencyRead,
+)
 async def create_agency(session: Session, principal: Manager, body: AgencyCreate) -> AgencyRead:
     agency = await service.create_agency(session, Actor.of(principal), body)
     return AgencyRead.model_validate(agency)
@@ -79,6 +86,7 @@ async def update_agency(
 @router.post(
     "/{agency_id}/deactivate",
     operation_id="agencies-deactivate",
+    openapi_extra=replays_as("agency"),
     response_model=AgencyRead,
     responses=documented(409),
 )

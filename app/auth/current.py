@@ -91,9 +91,7 @@ CLOCK = "clock"
 T = TypeVar("T")
 
 
-async def first_checked(
-    session: AsyncSession, principal: Principal, statement: Select[T]
-) -> T | None:
+async def first_checked(session: AsyncSession, principal: Principal, statement: Select[T]) -> T | None:
     """The first row of ``statement`` with the currency check in the same SELECT. None means the
     object is absent or not visible (the caller answers 404); a stale token raises 401 first."""
     found = (
@@ -108,9 +106,7 @@ async def first_checked(
     return found
 
 
-async def all_checked(
-    session: AsyncSession, principal: Principal, statement: Select[T]
-) -> list[T]:
+async def all_checked(session: AsyncSession, principal: Principal, statement: Select[T]) -> list[T]:
     """Every row of ``statement``, the currency check riding along; an empty answer asks it alone."""
     rows = list(
         (

@@ -25,6 +25,7 @@ from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken
 from app.errors import Problem
+from app.idempotency import route as idempotency
 from app.runtime import Runtime
 
 
@@ -113,6 +114,9 @@ class GuardedRoute(APIRoute):
 
             return public
         permission = requirement.permission
+        # Every POST outside /v1/auth accepts an Idempotency-Key.
+        idempotent = "POST" in (self.methods or set()) and not self.path.startswith("/v1/auth/")
+        replay_spec = (self.openapi_extra or {}).get("x-idempotency")
 
         async def guarded(request: Request) -> Response:
             runtime: Runtime = request.app.state.runtime
@@ -121,17 +125,30 @@ class GuardedRoute(APIRoute):
             if not principal.can(permission):
                 raise Problem(403, f"This operation needs the permission {permission.value}.")
             check_media_type(request)
+            claimed = None
+            if idempotent:
+                started = await idempotency.begin(request, runtime, principal)
+                if isinstance(started, Response):
+                    return started
+                claimed = started
             try:
                 response = await handler(request)
+                if not await _still_current(request, runtime, principal):
+                    raise unauthorized()
+                if claimed is not None:
+                    await idempotency.finish(request, runtime, claimed, replay_spec, response)
             except Exception as exc:
-                session = getattr(request.state, "db_session", None)
-                if not already_checked(session):
-                    request.state.db_session = None  # its transaction is failing; ask afresh
-                    if not await _still_current(request, runtime, principal):
-                        raise unauthorized() from exc
+                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                checked = already_checked(session)
+                if session is not None:
+                    # End the failed transaction now (SQLite has one writer), then tidy up.
+                    await session.rollback()
+                    request.state.db_session = None
+                if claimed is not None:
+                    await idempotency.release(runtime, claimed)
+                if not checked and not await _still_current(request, runtime, principal):
+                    raise unauthorized() from exc
                 raise
-            if not await _still_current(request, runtime, principal):
-                raise unauthorized()
             return response
 
         return guarded

@@ -14,13 +14,20 @@ from app.clients import service
 from app.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from app.deps import RuntimeDep, Session
 from app.errors import documented
+from app.idempotency.replay import replays_as
 
 router = APIRouter(prefix="/v1/agencies/{agency_id}/clients", tags=["clients"], route_class=GuardedRoute)
 Manager = Annotated[Principal, require(Permission.CLIENTS_MANAGE)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@router.post("", operation_id="clients-create", status_code=201, response_model=ClientWithSecret)
+@router.post(
+    "",
+    operation_id="clients-create",
+    openapi_extra=replays_as("client"),
+    status_code=201,
+    response_model=ClientWithSecret,
+)
 async def create_client(
     response: Response,
     runtime: RuntimeDep,
@@ -54,6 +61,7 @@ async def read_client(
 @router.post(
     "/{client_id}/rotate-secret",
     operation_id="clients-rotate-secret",
+    openapi_extra=replays_as("client"),
     response_model=ClientWithSecret,
     responses=documented(409),
 )
@@ -73,6 +81,7 @@ async def rotate_secret(
 @router.post(
     "/{client_id}/deactivate",
     operation_id="clients-deactivate",
+    openapi_extra=replays_as("client"),
     response_model=ClientRead,
     responses=documented(409),
 )

@@ -11,6 +11,7 @@ from app.auth.permissions import Permission, Role
 from app.auth.principal import Principal
 from app.deps import RuntimeDep, Session
 from app.errors import documented
+from app.idempotency.replay import replays_as
 from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
 from app.users import service
 from app.users.models import User
@@ -39,6 +40,7 @@ async def _read(session: AsyncSession, user: User) -> UserRead:
 @router.post(
     "/v1/users",
     operation_id="users-create",
+    openapi_extra=replays_as("user"),
     status_code=201,
     response_model=UserCreated,
     responses=documented(409),
@@ -85,6 +87,7 @@ async def read_user(session: Session, principal: Reader, user_id: uuid.UUID) -> 
 @router.post(
     "/v1/users/{user_id}/roles",
     operation_id="users-grant-role",
+    openapi_extra=replays_as("user"),
     response_model=UserRead,
     responses=documented(409),
 )
@@ -111,6 +114,7 @@ async def revoke_role(
 @router.post(
     "/v1/users/{user_id}/deactivate",
     operation_id="users-deactivate",
+    openapi_extra=replays_as("user"),
     response_model=UserRead,
     responses=documented(409),
 )
@@ -124,6 +128,7 @@ async def deactivate_user(
 @router.post(
     "/v1/users/{user_id}/reset-code",
     operation_id="users-issue-reset-code",
+    openapi_extra=replays_as("user", "path:user_id"),
     response_model=OneTimeCode,
     responses=documented(409),
 )
@@ -141,6 +146,7 @@ async def issue_reset_code(
 @router.post(
     "/v1/agencies/{agency_id}/admins",
     operation_id="agency-admins-create",
+    openapi_extra=replays_as("user"),
     status_code=201,
     response_model=UserCreated,
     responses=documented(409),
@@ -193,6 +199,7 @@ async def list_agency_admins(
 @router.post(
     "/v1/agencies/{agency_id}/admins/{user_id}/reset-code",
     operation_id="agency-admins-issue-reset-code",
+    openapi_extra=replays_as("user", "path:user_id"),
     response_model=OneTimeCode,
     responses=documented(409),
     tags=["agencies"],
