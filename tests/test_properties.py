@@ -43,9 +43,11 @@ def test_cursors_round_trip(values: list[object]) -> None:
 @given(st.text(alphabet=string.printable, max_size=60))
 def test_garbage_cursors_are_422_never_500(garbage: str) -> None:
     try:
-        decode_cursor(garbage, 2)
+        values = decode_cursor(garbage, 2)
+        status = 200 if len(values) == 2 else 500
     except Problem as problem:
-        assert problem.status_code == 422
+        status = problem.status_code
+    assert status in (200, 422)
 
 
 USERNAME = st.text(alphabet=string.ascii_letters + string.digits + "._-", min_size=3, max_size=30)

@@ -4,8 +4,9 @@ Bounded by an example count per operation, so it stays a few seconds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -34,6 +35,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield running
 
 
+def _conforms(operation: Any, headers: dict[str, str]) -> Callable[[], None]:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        # No shrinking: each example is an HTTP round trip; the failure report is enough.
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS)
+
+    return run  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize("username", ["sysadmin", "mh.ngo.admin", "mh.ngo.caseworker"])
 def test_every_operation_conforms(server: LiveServer, username: str) -> None:
     schema = schemathesis.openapi.from_url(f"{server.base}/openapi.json")
@@ -42,22 +60,8 @@ def test_every_operation_conforms(server: LiveServer, username: str) -> None:
         operation = result.ok()
         # A fresh token per operation: revocation and password changes end the previous one.
         headers = {"Authorization": f"Bearer {server.token(username)}"}
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            # No shrinking: each example is an HTTP round trip; the failure report is enough.
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case: schemathesis.Case) -> None:
-            response = case.call(headers=headers)
-            case.validate_response(response, checks=CHECKS)
-
         try:
-            run()
+            _conforms(operation, headers)()
         except Exception as exc:  # collect every operation's failure, then report them together
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:500]}")
     assert failures == []
