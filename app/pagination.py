@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
@@ -35,15 +37,34 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
+def decode_cursor(cursor: str, *kinds: type) -> list[Any]:
+    """The values of a cursor, each checked to be of its kind (``str``, ``int``, ``uuid.UUID``,
+    ``datetime``): a forged cursor is a 422, never a query error."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(values, list) or len(values) != arity:
+    if not isinstance(values, list) or len(values) != len(kinds):
         raise _bad_cursor()
-    return values
+    return [_typed(value, kind) for value, kind in zip(values, kinds, strict=True)]
+
+
+def _typed(value: Any, kind: type) -> Any:
+    try:
+        if kind is str and isinstance(value, str):
+            return value
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind is uuid.UUID and isinstance(value, str):
+            return uuid.UUID(value)
+        if kind is datetime and isinstance(value, str):
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is not None:
+                return parsed
+    except ValueError as exc:
+        raise _bad_cursor() from exc
+    raise _bad_cursor()
 
 
 def _bad_cursor() -> Problem:

@@ -152,3 +152,16 @@ def test_denied_attempts_are_written_to_the_access_log(h: Harness) -> None:
     assert rows[0][3] is None
     assert rows[2][2] == str(missing)
     assert {r[4] for r in rows} == {"denied"}
+
+
+def test_forged_cursors_are_422(h: Harness) -> None:
+    import base64
+    import json
+
+    _, headers = h.person(AgencyType.NGO, Role.AGENCY_ADMIN)
+    forged = base64.urlsafe_b64encode(json.dumps([{"a": 1}, str(uuid.uuid4())]).encode()).decode()
+    for url in ("/v1/agencies", "/v1/users"):
+        response = h.client.get(f"{url}?cursor={forged}", headers=headers)
+        _is_problem(response, 422)
+    bad_id = base64.urlsafe_b64encode(json.dumps(["name", "not-a-uuid"]).encode()).decode()
+    _is_problem(h.client.get(f"/v1/agencies?cursor={bad_id}", headers=headers), 422)

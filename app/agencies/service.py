@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,8 +94,8 @@ async def list_agencies(
     if active is not None:
         query = query.where(Agency.active.is_(active))
     if cursor is not None:
-        name, raw_id = decode_cursor(cursor, 2)
-        query = query.where(tuple_(Agency.name, Agency.id) > tuple_(name, _uuid(raw_id)))
+        name, after_id = decode_cursor(cursor, str, uuid.UUID)
+        query = query.where(tuple_(Agency.name, Agency.id) > tuple_(name, after_id))
     rows = list(
         await all_checked(session, principal, query.order_by(Agency.name, Agency.id).limit(limit + 1))
     )
@@ -105,13 +104,6 @@ async def list_agencies(
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1].name, str(rows[-1].id)])
     return rows, next_cursor
-
-
-def _uuid(raw: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError as exc:
-        raise Problem(422, "The cursor is not valid; start again without it.") from exc
 
 
 async def update_agency(

@@ -122,15 +122,21 @@ class GuardedRoute(APIRoute):
             runtime: Runtime = request.app.state.runtime
             principal = authenticate(request, runtime)
             request.state.principal = principal
-            if not principal.can(permission):
-                raise Problem(403, f"This operation needs the permission {permission.value}.")
-            check_media_type(request)
             claimed = None
-            if idempotent:
-                started = await idempotency.begin(request, runtime, principal)
-                if isinstance(started, Response):
-                    return started
-                claimed = started
+            try:
+                if not principal.can(permission):
+                    raise Problem(403, f"This operation needs the permission {permission.value}.")
+                check_media_type(request)
+                if idempotent:
+                    started = await idempotency.begin(request, runtime, principal)
+                    if isinstance(started, Response):
+                        return started
+                    claimed = started
+            except Problem as exc:
+                # A revoked or outdated token is "no valid credentials" first of all (401).
+                if not await _still_current(request, runtime, principal):
+                    raise unauthorized() from exc
+                raise
             try:
                 response = await handler(request)
                 if not await _still_current(request, runtime, principal):

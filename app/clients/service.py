@@ -67,19 +67,32 @@ async def create_client(
 
 
 async def _get(
-    session: AsyncSession, principal: Principal, agency_id: uuid.UUID, client_id: uuid.UUID | None
+    session: AsyncSession,
+    principal: Principal,
+    agency_id: uuid.UUID,
+    client_id: uuid.UUID,
+    for_update: bool,
 ) -> MachineClient | None:
-    query = select(MachineClient).where(MachineClient.agency_id == agency_id, visible_clients(principal))
-    if client_id is not None:
-        query = query.where(MachineClient.id == client_id)
-    return await first_checked(session, principal, query.limit(1))
+    query = select(MachineClient).where(
+        MachineClient.agency_id == agency_id,
+        MachineClient.id == client_id,
+        visible_clients(principal),
+    )
+    if for_update:
+        query = query.with_for_update()
+    return await first_checked(session, principal, query)
 
 
 async def get_client(
-    session: AsyncSession, principal: Principal, agency_id: uuid.UUID, client_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    agency_id: uuid.UUID,
+    client_id: uuid.UUID,
+    *,
+    for_update: bool = False,
 ) -> MachineClient:
     require_own_agency(principal, agency_id)
-    client = await _get(session, principal, agency_id, client_id)
+    client = await _get(session, principal, agency_id, client_id, for_update)
     if client is None:
         raise not_found("client")
     return client
@@ -106,7 +119,7 @@ async def rotate_secret(
     client_id: uuid.UUID,
 ) -> tuple[MachineClient, str]:
     """A new secret; the old one and every token issued with it stop working at once."""
-    client = await get_client(session, principal, agency_id, client_id)
+    client = await get_client(session, principal, agency_id, client_id, for_update=True)
     if not client.active:
         raise Problem(409, "The client is inactive.")
     secret = new_secret()
@@ -128,7 +141,7 @@ async def deactivate_client(
     agency_id: uuid.UUID,
     client_id: uuid.UUID,
 ) -> MachineClient:
-    client = await get_client(session, principal, agency_id, client_id)
+    client = await get_client(session, principal, agency_id, client_id, for_update=True)
     if not client.active:
         raise Problem(409, "The client is already inactive.")
     client.active = False

@@ -176,10 +176,15 @@ async def create_agency_admin(
     )
 
 
-async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
-    user = await first_checked(
-        session, principal, select(User).where(User.id == user_id, visible_users(principal))
-    )
+async def get_user(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, *, for_update: bool = False
+) -> User:
+    """A user the principal may see, or 404. ``for_update`` locks the row (PostgreSQL) so that
+    concurrent changes to one user apply one after the other."""
+    statement = select(User).where(User.id == user_id, visible_users(principal))
+    if for_update:
+        statement = statement.with_for_update()
+    user = await first_checked(session, principal, statement)
     if user is None:
         raise not_found("user")
     return user
@@ -209,11 +214,7 @@ async def list_users(
     if active is not None:
         query = query.where(User.active.is_(active))
     if cursor is not None:
-        username, raw_id = decode_cursor(cursor, 2)
-        try:
-            after_id = uuid.UUID(str(raw_id))
-        except ValueError as exc:
-            raise Problem(422, "The cursor is not valid; start again without it.") from exc
+        username, after_id = decode_cursor(cursor, str, uuid.UUID)
         query = query.where(tuple_(User.username, User.id) > tuple_(username, after_id))
     rows = list(
         await all_checked(session, principal, query.order_by(User.username, User.id).limit(limit + 1))
@@ -259,7 +260,7 @@ def _bump(user: User, now: datetime) -> None:
 async def grant_role(
     session: AsyncSession, runtime: Runtime, principal: Principal, user_id: uuid.UUID, role: Role
 ) -> User:
-    user = await get_user(session, principal, user_id)
+    user = await get_user(session, principal, user_id, for_update=True)
     problem = _role_problem([role], principal.agency_type)
     if problem is not None:
         raise problem
@@ -279,7 +280,7 @@ async def grant_role(
 async def revoke_role(
     session: AsyncSession, runtime: Runtime, principal: Principal, user_id: uuid.UUID, role: Role
 ) -> User:
-    user = await get_user(session, principal, user_id)
+    user = await get_user(session, principal, user_id, for_update=True)
     if await session.get(UserRole, (user.id, role.value)) is None:
         raise not_found("role grant")
     if role is Role.AGENCY_ADMIN:
@@ -304,7 +305,7 @@ async def deactivate_user(
     session: AsyncSession, runtime: Runtime, principal: Principal, user_id: uuid.UUID
 ) -> User:
     """Deactivate a user: cut off on the next request, sessions ended. The last admin stays (409)."""
-    user = await get_user(session, principal, user_id)
+    user = await get_user(session, principal, user_id, for_update=True)
     if not user.active:
         raise Problem(409, "The user is already inactive.")
     await _protect_last_admin(session, user)
@@ -332,7 +333,7 @@ async def issue_reset_code(
     session: AsyncSession, runtime: Runtime, principal: Principal, user_id: uuid.UUID
 ) -> OneTimeCode:
     """A one-time code to set a new password (activation if the user never had one)."""
-    user = await get_user(session, principal, user_id)
+    user = await get_user(session, principal, user_id, for_update=True)
     return await _reset(session, runtime, principal, user)
 
 
@@ -343,7 +344,7 @@ async def reset_agency_admin(
     agency_id: uuid.UUID,
     user_id: uuid.UUID,
 ) -> OneTimeCode:
-    user = await get_user(session, principal, user_id)
+    user = await get_user(session, principal, user_id, for_update=True)
     if user.agency_id != agency_id:
         raise not_found("user")
     return await _reset(session, runtime, principal, user)

@@ -193,3 +193,25 @@ def test_the_currency_check_rides_along_with_the_read(h: Harness) -> None:
     assert response.status_code == 200
     assert len(statements) == 1, statements
     assert "auth_sessions" in statements[0]
+
+
+def test_a_stale_token_gets_401_before_403_415_and_key_errors(h: Harness) -> None:
+    agency = h.agency(AgencyType.NGO)
+    worker = h.user(agency, Role.CASEWORKER)
+    headers = h.auth(worker)
+    assert h.client.post("/v1/auth/revoke", headers=headers).status_code == 200
+    assert h.client.get("/v1/users", headers=headers).status_code == 401  # lacks users:read
+    assert (
+        h.client.put(
+            "/v1/me/password", content=b"x", headers={**headers, "content-type": "text/plain"}
+        ).status_code
+        == 401
+    )
+    admin = h.auth(h.user(agency, Role.AGENCY_ADMIN))
+    assert h.client.post("/v1/auth/revoke", headers=admin).status_code == 200
+    bad_key = h.client.post(
+        "/v1/users",
+        json={"username": "someone", "display_name": "S", "roles": ["caseworker"]},
+        headers={**admin, "Idempotency-Key": "x" * 300},
+    )
+    assert bad_key.status_code == 401
