@@ -38,9 +38,15 @@ class RefreshToken(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The token this one replaced (None for the first of a family).
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("refresh_tokens.id", ondelete="CASCADE"), index=True
+    )
     # Idle expiry: a refresh token unused for this long is dead.
     expires_at: Mapped[datetime]
     rotated_at: Mapped[datetime | None]
+    # "used" (presented and rotated) or "superseded" (replaced by a retry's fresh token, unused).
+    rotated_reason: Mapped[str | None] = mapped_column(String(12))
 
 
 class AuthThrottle(Base):

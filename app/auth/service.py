@@ -10,8 +10,9 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
@@ -79,12 +80,17 @@ def _user_access_token(
 
 
 async def _new_refresh_token(
-    session: AsyncSession, runtime: Runtime, session_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    runtime: Runtime,
+    session_id: uuid.UUID,
+    now: datetime,
+    parent_id: uuid.UUID | None = None,
 ) -> str:
     secret = new_secret()
     session.add(
         RefreshToken(
             session_id=session_id,
+            parent_id=parent_id,
             token_hash=digest(secret),
             issued_at=now,
             expires_at=now + timedelta(hours=runtime.settings.refresh_idle_hours),
@@ -161,7 +167,7 @@ async def client_credentials_grant(
         parsed_id = uuid.UUID(client_id)
     except ValueError:
         parsed_id = None
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(write=False) as session:
         found = None
         if parsed_id is not None:
             found = (
@@ -171,17 +177,23 @@ async def client_credentials_grant(
                     .where(MachineClient.id == parsed_id)
                 )
             ).first()
-        client, agency = found if found is not None else (None, None)
-        secret_ok = client is not None and hmac.compare_digest(client.secret_hash, digest(client_secret))
-        if not (secret_ok and client is not None and agency is not None):
-            raise oauth_error(
-                401,
-                "invalid_client",
-                "The client credentials are not valid.",
-                **{"WWW-Authenticate": 'Basic realm="homecoming"'},
+    client, agency = found if found is not None else (None, None)
+    secret_ok = client is not None and hmac.compare_digest(client.secret_hash, digest(client_secret))
+    if not (secret_ok and client is not None and agency is not None and client.active and agency.active):
+        async with runtime.db.transaction() as failure:
+            await record_security(
+                failure,
+                "client_auth_failed",
+                client_id=client.id if client is not None else None,
+                client_address=client_address,
             )
-        if not (client.active and agency.active):
-            raise oauth_error(401, "invalid_client", "The client credentials are not valid.")
+        raise oauth_error(
+            401,
+            "invalid_client",
+            "The client credentials are not valid.",
+            **{"WWW-Authenticate": 'Basic realm="homecoming"'},
+        )
+    async with runtime.db.transaction() as session:
         held = set(client.scopes) & {p.value for p in machine_grantable(AgencyType(agency.type))}
         scopes = held if not requested_scope else set(requested_scope.split())
         if not scopes <= held:
@@ -214,10 +226,11 @@ async def client_credentials_grant(
 
 
 async def refresh_grant(runtime: Runtime, refresh_token: str, client_address: str) -> TokenGrant:
-    """Rotate a refresh token. A token presented again within the grace window (a retry on a bad
-    network) gets a fresh pair of the same family; later, the whole family is revoked."""
+    """Rotate a refresh token. Presented again within the grace window (a retry whose answer was
+    lost), while its successor is still unused, it gets a fresh pair and the unused successor is
+    superseded: one live branch at a time. Any other reuse (later, after the successor was used,
+    or of a superseded token) revokes the whole family."""
     now = runtime.now()
-    grace = timedelta(seconds=runtime.settings.refresh_reuse_grace_seconds)
     async with runtime.db.transaction() as session:
         found = (
             await session.execute(
@@ -226,36 +239,23 @@ async def refresh_grant(runtime: Runtime, refresh_token: str, client_address: st
                 .where(RefreshToken.token_hash == digest(refresh_token))
             )
         ).first()
-        if found is None:
-            raise _invalid_grant()
-        token, family = found
-        if family.revoked_at is not None or family.expires_at <= now or token.expires_at <= now:
-            raise _invalid_grant()
-        reused = token.rotated_at is not None and token.rotated_at + grace < now
-        if not reused and token.rotated_at is None:
-            # Conditional update: of two concurrent refreshes, one rotates; the other is a retry
-            # within the grace window and also gets a pair.
-            await session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.id == token.id, RefreshToken.rotated_at.is_(None))
-                .values(rotated_at=now)
-            )
-        if reused:
-            await session.execute(
-                update(AuthSession)
-                .where(AuthSession.id == family.id, AuthSession.revoked_at.is_(None))
-                .values(revoked_at=now, revoked_reason="refresh_reuse")
-            )
+        failure: str | None = "refresh_failed"
+        if found is not None:
+            token, family = found
+            failure = await _refresh_failure(session, runtime, token, family, now)
+        if failure is not None:
+            family_id = found[1].id if found is not None else None
+            user_id = found[1].user_id if found is not None else None
+            if failure == "refresh_reuse":
+                await session.execute(
+                    update(AuthSession)
+                    .where(AuthSession.id == family_id, AuthSession.revoked_at.is_(None))
+                    .values(revoked_at=now, revoked_reason="refresh_reuse")
+                )
             await record_security(
-                session,
-                "refresh_reuse",
-                user_id=family.user_id,
-                session_id=family.id,
-                client_address=client_address,
+                session, failure, user_id=user_id, session_id=family_id, client_address=client_address
             )
-            reuse_detected = True
         else:
-            reuse_detected = False
             found_user = (
                 await session.execute(
                     select(User, Agency)
@@ -263,25 +263,65 @@ async def refresh_grant(runtime: Runtime, refresh_token: str, client_address: st
                     .where(User.id == family.user_id)
                 )
             ).first()
-            if found_user is None:
-                raise _invalid_grant()
-            user, agency = found_user
-            if not (user.active and agency.active):
-                raise _invalid_grant()
-            new_refresh = await _new_refresh_token(session, runtime, family.id, now)
-            roles = await _user_roles(session, user.id)
-            await record_security(
-                session,
-                "token_refreshed",
-                user_id=user.id,
-                session_id=family.id,
-                client_address=client_address,
-            )
-    # Raised after the transaction committed, so the family stays revoked.
-    if reuse_detected:
+            if found_user is None or not (found_user[0].active and found_user[1].active):
+                failure = "refresh_failed"
+                await record_security(
+                    session, failure, session_id=family.id, client_address=client_address
+                )
+            else:
+                user, agency = found_user
+                new_refresh = await _new_refresh_token(
+                    session, runtime, family.id, now, parent_id=token.id
+                )
+                roles = await _user_roles(session, user.id)
+                await record_security(
+                    session,
+                    "token_refreshed",
+                    user_id=user.id,
+                    session_id=family.id,
+                    client_address=client_address,
+                )
+    # Raised after the transaction committed, so a revoked family and the log row stay.
+    if failure is not None:
         raise _invalid_grant()
     access = _user_access_token(runtime, user, agency, roles, family.id)
     return TokenGrant(access, _lifetime(runtime), new_refresh, "")
+
+
+async def _refresh_failure(
+    session: AsyncSession,
+    runtime: Runtime,
+    token: RefreshToken,
+    family: AuthSession,
+    now: datetime,
+) -> str | None:
+    """Why ``token`` may not be rotated now (a security-log kind), or None after rotating it."""
+    if family.revoked_at is not None or family.expires_at <= now or token.expires_at <= now:
+        return "refresh_failed"
+    if token.rotated_at is None:
+        # Conditional update: of two concurrent refreshes exactly one rotates the token here.
+        won = await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token.id, RefreshToken.rotated_at.is_(None))
+            .values(rotated_at=now, rotated_reason="used")
+        )
+        if cast(CursorResult[Any], won).rowcount == 1:
+            return None
+        await session.refresh(token)
+    grace = timedelta(seconds=runtime.settings.refresh_reuse_grace_seconds)
+    if token.rotated_reason != "used" or token.rotated_at is None or token.rotated_at + grace < now:
+        return "refresh_reuse"
+    successors = list(
+        (await session.execute(select(RefreshToken).where(RefreshToken.parent_id == token.id))).scalars()
+    )
+    if any(s.rotated_reason == "used" for s in successors):
+        return "refresh_reuse"
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.parent_id == token.id, RefreshToken.rotated_at.is_(None))
+        .values(rotated_at=now, rotated_reason="superseded")
+    )
+    return None
 
 
 async def revoke(

@@ -231,3 +231,46 @@ def test_service_raises_problem_for_bad_client_id(h: Harness) -> None:
     with pytest.raises(Problem) as caught:
         h.run(service.client_credentials_grant, h.runtime, "not-a-uuid", "x", None, "127.0.0.1")
     assert caught.value.status_code == 401
+
+
+def test_a_grace_retry_after_the_successor_was_used_revokes_the_family(h: Harness) -> None:
+    """A stolen token replayed within the window cannot fork the session once the owner moved on."""
+    start = h.clock.freeze()
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+    first = _password(h, user.username, PASSWORD).json()
+    second = _refresh(h, first["refresh_token"]).json()
+    h.clock.freeze(start + timedelta(seconds=5))
+    third = _refresh(h, second["refresh_token"])  # the owner uses the successor
+    assert third.status_code == 200
+    h.clock.freeze(start + timedelta(seconds=10))
+    stolen = _refresh(h, first["refresh_token"])  # within 30 s, but the successor was used
+    assert stolen.status_code == 400
+    assert _refresh(h, third.json()["refresh_token"]).status_code == 400
+
+
+def test_a_superseded_successor_is_reuse(h: Harness) -> None:
+    """Each grace retry replaces the unused successor: only one branch lives."""
+    start = h.clock.freeze()
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+    first = _password(h, user.username, PASSWORD).json()
+    lost = _refresh(h, first["refresh_token"]).json()  # the answer that never arrived
+    h.clock.freeze(start + timedelta(seconds=3))
+    retry = _refresh(h, first["refresh_token"]).json()
+    h.clock.freeze(start + timedelta(seconds=6))
+    assert _refresh(h, retry["refresh_token"]).status_code == 200
+    h.clock.freeze(start + timedelta(seconds=9))
+    # Presenting the superseded token (an attacker holding the lost answer) ends the family.
+    assert _refresh(h, lost["refresh_token"]).status_code == 400
+    kinds = [row[0] for row in h.sql("SELECT kind FROM security_log")]
+    assert "refresh_reuse" in kinds
+
+
+def test_failed_refreshes_and_client_logins_are_in_the_security_log(h: Harness) -> None:
+    _refresh(h, "no-such-token")
+    client, _ = h.machine_client(h.agency(AgencyType.NGO), ["agencies:read"])
+    h.client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": str(client.id), "client_secret": "x"},
+    )
+    kinds = sorted(row[0] for row in h.sql("SELECT kind FROM security_log"))
+    assert kinds == ["client_auth_failed", "refresh_failed"]

@@ -93,7 +93,7 @@ def test_revoking_a_refresh_token_ends_its_session(h: Harness, caseworker) -> No
     assert refreshed.status_code == 400
     assert refreshed.json()["error"] == "invalid_grant"
     kinds = [row[0] for row in h.sql("SELECT kind FROM security_log ORDER BY occurred_at")]
-    assert kinds == ["token_issued", "token_revoked"]
+    assert kinds == ["token_issued", "token_revoked", "refresh_failed"]
 
 
 def test_revoking_another_users_token_changes_nothing(h: Harness, caseworker) -> None:  # type: ignore[no-untyped-def]
