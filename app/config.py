@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # At most this many hashes at once per process (each holds argon2_memory_kib).
+    argon2_max_concurrent: int = 4
 
     login_max_failures: int = 5
     login_window_minutes: int = 15

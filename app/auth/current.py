@@ -117,3 +117,10 @@ async def all_checked(session: AsyncSession, principal: Principal, statement: Se
         await require_current(session, principal, _now(session))
     session.info[CHECKED] = True
     return rows
+
+
+def decided_while_current(problem: Problem) -> Problem:
+    """Mark an answer decided after ``require_current`` passed in a service's own transaction (for
+    instance a lockout that then ended the session): the guard keeps it rather than saying 401."""
+    problem.principal_checked = True  # type: ignore[attr-defined]
+    return problem

@@ -152,6 +152,7 @@ class GuardedRoute(APIRoute):
                     request.state.db_session = None
                 if claimed is not None:
                     await idempotency.release(runtime, claimed)
+                checked = checked or bool(getattr(exc, "principal_checked", False))
                 if not checked and not await _still_current(request, runtime, principal):
                     raise unauthorized() from exc
                 raise

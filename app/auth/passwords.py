@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,15 +22,23 @@ class Passwords:
         )
         # Verified against when the username is unknown, so both paths cost one hash.
         self._decoy = self._hasher.hash("decoy password that matches nothing")
+        self._max_concurrent = settings.argon2_max_concurrent
+        self._limiter: CapacityLimiter | None = None
+
+    def _threads(self) -> CapacityLimiter:
+        # Each hash holds argon2's memory cost; a burst of sign-ins must not hold it many times over.
+        if self._limiter is None:
+            self._limiter = CapacityLimiter(self._max_concurrent)
+        return self._limiter
 
     async def hash(self, password: str) -> str:
-        return await to_thread.run_sync(self._hasher.hash, password)
+        return await to_thread.run_sync(self._hasher.hash, password, limiter=self._threads())
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
         """True if ``password`` matches; with no stored hash, hashes against a decoy and says False."""
         target = stored_hash if stored_hash is not None else self._decoy
         try:
-            ok = await to_thread.run_sync(self._hasher.verify, target, password)
+            ok = await to_thread.run_sync(self._hasher.verify, target, password, limiter=self._threads())
         except (VerificationError, InvalidHashError):
             return False
         return bool(ok) and stored_hash is not None

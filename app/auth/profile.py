@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
 from app.audit.events import Actor, ObjectRef, record_event
-from app.auth.current import first_checked
+from app.audit.security_log import record_security
+from app.auth import throttle
+from app.auth.current import decided_while_current, first_checked, require_current
 from app.auth.models import AuthSession
 from app.auth.passwords import password_problem
 from app.auth.principal import Principal
@@ -49,17 +51,34 @@ async def read_me(session: AsyncSession, principal: Principal) -> MeResponse:
 
 
 async def change_password(
-    runtime: Runtime,
-    session: AsyncSession,
-    principal: Principal,
-    current_password: str,
-    new_password: str,
+    runtime: Runtime, principal: Principal, current_password: str, new_password: str
 ) -> None:
-    """Change the caller's password; every other session of theirs ends."""
-    user = await session.get(User, principal.id)
-    if user is None:
-        raise Problem(401, "The access token is no longer valid.")
-    if not await runtime.passwords.verify(user.password_hash, current_password):
+    """Change the caller's password; every other session of theirs ends. Wrong current passwords
+    are throttled like sign-in (a stolen session must not become a password oracle), and the
+    lockout also ends the session that tried."""
+    now = runtime.now()
+    policy = throttle.ThrottlePolicy.from_settings(runtime.settings)
+    key = throttle.throttle_key(runtime.secrets.throttle_key, "password_change", str(principal.id), "")
+    async with runtime.db.transaction() as session:
+        await require_current(session, principal, now)
+        retry_after = await throttle.reserve(session, key, now, policy)
+        if retry_after is not None:
+            await session.execute(
+                update(AuthSession)
+                .where(AuthSession.id == principal.session_id)
+                .values(revoked_at=now, revoked_reason="password_guessing")
+            )
+            await record_security(session, "password_change_locked", user_id=principal.id)
+        user = await session.get(User, principal.id)
+    if retry_after is not None:
+        raise decided_while_current(
+            Problem(
+                429,
+                "Too many wrong passwords; this session has ended.",
+                headers={"Retry-After": str(retry_after)},
+            )
+        )
+    if user is None or not await runtime.passwords.verify(user.password_hash, current_password):
         raise Problem(400, "The current password is not correct.")
     problem = password_problem(new_password, user.username)
     if problem is not None:
@@ -68,21 +87,21 @@ async def change_password(
             "The new password is not acceptable.",
             errors=[{"loc": ["body", "new_password"], "type": "password_policy", "msg": problem}],
         )
-    user.password_hash = await runtime.passwords.hash(new_password)
-    user.updated_at = runtime.now()
-    await session.execute(
-        update(AuthSession)
-        .where(
-            AuthSession.user_id == user.id,
-            AuthSession.id != principal.session_id,
-            AuthSession.revoked_at.is_(None),
+    new_hash = await runtime.passwords.hash(new_password)
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(User).where(User.id == principal.id).values(password_hash=new_hash, updated_at=now)
         )
-        .values(revoked_at=runtime.now(), revoked_reason="password_changed")
-    )
-    await record_event(
-        session,
-        Actor.of(principal),
-        "user.password_changed",
-        [ObjectRef("user", user.id)],
-    )
-    await session.flush()
+        await session.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.user_id == principal.id,
+                AuthSession.id != principal.session_id,
+                AuthSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=now, revoked_reason="password_changed")
+        )
+        await throttle.clear(session, key)
+        await record_event(
+            session, Actor.of(principal), "user.password_changed", [ObjectRef("user", principal.id)]
+        )

@@ -148,14 +148,13 @@ async def me(
     operation_id="me-change-password",
     status_code=204,
     response_class=Response,
-    responses=documented(400),
+    responses=documented(400, 429),
     summary="Change my password (ends my other sessions)",
 )
 async def change_password(
     runtime: RuntimeDep,
-    session: Session,
     principal: Annotated[Principal, require(Permission.PROFILE_PASSWORD)],
     body: PasswordChange,
 ) -> Response:
-    await profile.change_password(runtime, session, principal, body.current_password, body.new_password)
+    await profile.change_password(runtime, principal, body.current_password, body.new_password)
     return Response(status_code=204)

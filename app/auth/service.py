@@ -112,22 +112,24 @@ async def password_grant(
     now = runtime.now()
     policy = throttle.ThrottlePolicy.from_settings(runtime.settings)
     key = throttle.throttle_key(runtime.secrets.throttle_key, "login", username, client_address)
-    async with runtime.db.transaction(write=False) as session:
-        retry_after = await throttle.locked_for(session, key, now)
-        if retry_after is not None:
-            raise _too_many(retry_after)
-        found = (
-            await session.execute(
-                select(User, Agency)
-                .join(Agency, Agency.id == User.agency_id)
-                .where(User.username == username.strip().lower())
-            )
-        ).first()
+    async with runtime.db.transaction() as session:
+        retry_after = await throttle.reserve(session, key, now, policy)
+        found = None
+        if retry_after is None:
+            found = (
+                await session.execute(
+                    select(User, Agency)
+                    .join(Agency, Agency.id == User.agency_id)
+                    .where(User.username == username.strip().lower())
+                )
+            ).first()
+    if retry_after is not None:
+        raise _too_many(retry_after)
     user, agency = found if found is not None else (None, None)
     matches = await runtime.passwords.verify(user.password_hash if user else None, password)
     if not (matches and user is not None and agency is not None and user.active and agency.active):
+        # The attempt was counted before the hash ran; only the log row is left to write.
         async with runtime.db.transaction() as session:
-            await throttle.record_failure(session, key, now, policy)
             await record_security(
                 session, "login_failed", subject_hash=key, client_address=client_address
             )
@@ -374,60 +376,66 @@ async def revoke(
 
 
 async def redeem_code(runtime: Runtime, code: str, password: str, client_address: str) -> User:
-    """Set a password with a one-time activation or reset code. Failures are throttled per address
-    (counted in a transaction of their own, so they survive the failed request); a reset also ends
-    every session of the user."""
+    """Set a password with a one-time activation or reset code. Attempts are counted per client
+    address before the code is looked up (a right code takes its count back); a reset also ends
+    every session of the user. Of two concurrent redemptions of one code, one wins."""
     now = runtime.now()
     policy = throttle.ThrottlePolicy.from_settings(runtime.settings)
     key = throttle.throttle_key(runtime.secrets.throttle_key, "code", "", client_address)
+    code_hash = digest(code)
+    user: User | None = None
     async with runtime.db.transaction() as session:
-        retry_after = await throttle.locked_for(session, key, now)
-        if retry_after is not None:
-            raise _too_many(retry_after)
-        user = (
-            await session.execute(
-                select(User).where(
-                    User.code_hash == digest(code),
-                    User.code_expires_at > now,
-                    User.active.is_(True),
+        retry_after = await throttle.reserve(session, key, now, policy)
+        if retry_after is None:
+            user = (
+                await session.execute(
+                    select(User).where(
+                        User.code_hash == code_hash,
+                        User.code_expires_at > now,
+                        User.active.is_(True),
+                    )
                 )
-            )
-        ).scalar_one_or_none()
-        if user is not None:
-            problem = password_problem(password, user.username)
-            if problem is not None:
-                raise Problem(
-                    422,
-                    "The new password is not acceptable.",
-                    errors=[{"loc": ["body", "password"], "type": "password_policy", "msg": problem}],
-                )
-            await _set_password_from_code(session, runtime, user, password)
-            return user
-    async with runtime.db.transaction() as failure:
-        await throttle.record_failure(failure, key, now, policy)
-        await record_security(failure, "code_failed", client_address=client_address)
-    raise Problem(400, "The code is not valid or has expired.")
-
-
-async def _set_password_from_code(
-    session: AsyncSession, runtime: Runtime, user: User, password: str
-) -> None:
-    now = runtime.now()
+            ).scalar_one_or_none()
+            if user is not None:
+                await throttle.clear(session, key)
+            else:
+                await record_security(session, "code_failed", client_address=client_address)
+    if retry_after is not None:
+        raise _too_many(retry_after)
+    if user is None:
+        raise Problem(400, "The code is not valid or has expired.")
+    problem = password_problem(password, user.username)
+    if problem is not None:
+        raise Problem(
+            422,
+            "The new password is not acceptable.",
+            errors=[{"loc": ["body", "password"], "type": "password_policy", "msg": problem}],
+        )
+    password_hash = await runtime.passwords.hash(password)
     purpose = user.code_purpose or "activation"
-    user.password_hash = await runtime.passwords.hash(password)
-    user.code_hash = None
-    user.code_purpose = None
-    user.code_expires_at = None
-    user.updated_at = now
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason="password_set")
-    )
-    await record_event(
-        session,
-        Actor(kind="user", id=user.id, agency_id=user.agency_id),
-        "user.activated" if purpose == "activation" else "user.password_reset",
-        [ObjectRef("user", user.id)],
-    )
-    await session.flush()
+    async with runtime.db.transaction() as session:
+        used = await session.execute(
+            update(User)
+            .where(User.id == user.id, User.code_hash == code_hash)
+            .values(
+                password_hash=password_hash,
+                code_hash=None,
+                code_purpose=None,
+                code_expires_at=None,
+                updated_at=now,
+            )
+        )
+        if cast(CursorResult[Any], used).rowcount != 1:
+            raise Problem(400, "The code is not valid or has expired.")
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason="password_set")
+        )
+        await record_event(
+            session,
+            Actor(kind="user", id=user.id, agency_id=user.agency_id),
+            "user.activated" if purpose == "activation" else "user.password_reset",
+            [ObjectRef("user", user.id)],
+        )
+    return user

@@ -40,15 +40,13 @@ def throttle_key(secret: bytes, kind: str, subject: str, address: str) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-async def locked_for(session: AsyncSession, key: str, now: datetime) -> int | None:
-    """Seconds until ``key`` may try again, or None if it is not locked."""
-    row = await session.get(AuthThrottle, key)
-    if row is None or row.locked_until is None or row.locked_until <= now:
-        return None
-    return max(1, math.ceil((row.locked_until - now).total_seconds()))
+async def reserve(session: AsyncSession, key: str, now: datetime, policy: ThrottlePolicy) -> int | None:
+    """Count an attempt before it is checked, so that concurrent attempts cannot all slip in
+    before the first failure is recorded. Returns the seconds to wait if ``key`` is locked (the
+    attempt is refused and not counted), else None; a success then calls ``clear``.
 
-
-async def record_failure(session: AsyncSession, key: str, now: datetime, policy: ThrottlePolicy) -> None:
+    The row is locked while counting (``FOR UPDATE``; on SQLite the write transaction is already
+    exclusive), and the count is committed with the caller's short transaction."""
     insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     await session.execute(
         insert(AuthThrottle)
@@ -58,14 +56,29 @@ async def record_failure(session: AsyncSession, key: str, now: datetime, policy:
     row = (
         await session.execute(select(AuthThrottle).where(AuthThrottle.key_hash == key).with_for_update())
     ).scalar_one()
+    if row.locked_until is not None and row.locked_until > now:
+        return max(1, math.ceil((row.locked_until - now).total_seconds()))
     if row.window_started_at <= now - policy.window:
         row.window_started_at = now
         row.failures = 0
+        row.locked_until = None
     row.failures += 1
     if row.failures >= policy.max_failures:
+        # This attempt still runs; the next ones wait out the lockout.
         row.locked_until = now + policy.lockout
     await session.flush()
+    return None
 
 
 async def clear(session: AsyncSession, key: str) -> None:
     await session.execute(delete(AuthThrottle).where(AuthThrottle.key_hash == key))
+
+
+async def prune(session: AsyncSession, now: datetime, policy: ThrottlePolicy) -> None:
+    """Forget counters whose window and lockout are both over (housekeeping)."""
+    await session.execute(
+        delete(AuthThrottle).where(
+            AuthThrottle.window_started_at <= now - policy.window,
+            (AuthThrottle.locked_until.is_(None)) | (AuthThrottle.locked_until <= now),
+        )
+    )

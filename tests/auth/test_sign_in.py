@@ -274,3 +274,54 @@ def test_failed_refreshes_and_client_logins_are_in_the_security_log(h: Harness) 
     )
     kinds = sorted(row[0] for row in h.sql("SELECT kind FROM security_log"))
     assert kinds == ["client_auth_failed", "refresh_failed"]
+
+
+def test_a_concurrent_burst_cannot_outrun_the_throttle(h: Harness) -> None:
+    """Attempts are counted before the hash runs: of a burst, at most five are even tried."""
+    import asyncio
+
+    import httpx
+
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=h.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            guesses = [f"wrong guess number {i}" for i in range(16)]
+            answers = await asyncio.gather(
+                *[
+                    client.post(
+                        "/v1/auth/token",
+                        data={"grant_type": "password", "username": user.username, "password": g},
+                    )
+                    for g in guesses
+                ]
+            )
+            # Afterwards the pair is locked, the right password included.
+            right = await client.post(
+                "/v1/auth/token",
+                data={"grant_type": "password", "username": user.username, "password": PASSWORD},
+            )
+            return [a.status_code for a in answers] + [right.status_code]
+
+    *statuses, right = h.run(burst)
+    assert statuses.count(429) >= len(statuses) - 5
+    assert sum(1 for s in statuses if s != 429) <= 5
+    assert right == 429
+
+
+def test_guessing_the_current_password_is_throttled_and_ends_the_session(h: Harness) -> None:
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+    headers = h.auth(user)
+    body = {"new_password": "a fresh long passphrase"}
+    for i in range(5):
+        wrong = h.client.put(
+            "/v1/me/password", json={**body, "current_password": f"guess {i} guess"}, headers=headers
+        )
+        assert wrong.status_code == 400
+    locked = h.client.put(
+        "/v1/me/password", json={**body, "current_password": PASSWORD}, headers=headers
+    )
+    assert locked.status_code == 429
+    assert "retry-after" in locked.headers
+    assert h.client.get("/v1/me", headers=headers).status_code == 401
