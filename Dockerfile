@@ -1,6 +1,7 @@
 # Multi-stage: build a virtual environment from the pinned constraints, then copy it into a slim
 # runtime image that runs as a non-root user. Migrations are a separate command, never run by the
 # entrypoint:  docker run --env-file prod.env homecoming homecoming db upgrade
+# Behind a reverse proxy, list it in HOMECOMING_TRUSTED_PROXIES so throttling sees client addresses.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
@@ -19,4 +20,4 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     HOMECOMING_ENV=production
 USER homecoming
 EXPOSE 8000
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-access-log"]
+CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

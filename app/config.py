@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_lockout_minutes: int = 15
 
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks).
+    trusted_proxies: str = ""
+
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
 

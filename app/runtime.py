@@ -15,6 +15,7 @@ from app.auth.passwords import Passwords
 from app.auth.tokens import TokenService
 from app.config import Secrets, Settings, resolve_secrets
 from app.db import Database, utcnow
+from app.ops.addresses import Network, parse_networks
 
 
 @dataclass
@@ -26,9 +27,12 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=utcnow)
     tokens: TokenService = field(init=False)
 
+    trusted_proxies: list[Network] = field(init=False)
+
     def __post_init__(self) -> None:
         # The token service reads the runtime's clock, which tests may replace.
         self.tokens = TokenService(self.settings, self.secrets.token_signing_key, self.now)
+        self.trusted_proxies = parse_networks(self.settings.trusted_proxies)
 
     def now(self) -> datetime:
         return self.clock()

@@ -21,6 +21,7 @@ from app.auth.schemas import (
 )
 from app.deps import RuntimeDep, Session
 from app.errors import documented
+from app.ops import addresses
 
 router = APIRouter(route_class=GuardedRoute)
 
@@ -28,7 +29,7 @@ OptionalForm = Annotated[str | None, Form()]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return addresses.client_address(request, request.app.state.runtime.trusted_proxies)
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
