@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +18,7 @@ from app.auth.router import router as auth_router
 from app.clients.router import router as clients_router
 from app.config import Settings, check_production_settings, get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.ops.background import run_background
 from app.ops.logging import configure_logging
 from app.ops.middleware import RequestContextMiddleware
 from app.ops.router import router as ops_router
@@ -62,8 +65,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await built.db.dispose()
+        background = asyncio.create_task(run_background(built))
+        try:
+            yield
+        finally:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+            await built.access_log.flush()
+            await built.db.dispose()
 
     docs = not settings.is_production
     app = FastAPI(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.audit.access_log import AccessLogBuffer
 from app.audit.events import configure_event_hasher
 from app.auth.passwords import Passwords
 from app.auth.tokens import TokenService
@@ -28,11 +29,13 @@ class Runtime:
     tokens: TokenService = field(init=False)
 
     trusted_proxies: list[Network] = field(init=False)
+    access_log: AccessLogBuffer = field(init=False)
 
     def __post_init__(self) -> None:
         # The token service reads the runtime's clock, which tests may replace.
         self.tokens = TokenService(self.settings, self.secrets.token_signing_key, self.now)
         self.trusted_proxies = parse_networks(self.settings.trusted_proxies)
+        self.access_log = AccessLogBuffer(self.db)
 
     def now(self) -> datetime:
         return self.clock()

@@ -62,8 +62,13 @@ class Harness:
 
     # --- direct database access (as the schema owner) -------------------------------------------
 
-    def sql(self, statement: str, **params: Any) -> list[Any]:
+    def sql(self, statement: str, *, flush: bool = True, **params: Any) -> list[Any]:
+        """Run SQL as the schema owner; buffered access-log rows are written first, unless
+        ``flush`` is False (to see what the background task alone has written)."""
+
         async def go() -> list[Any]:
+            if flush:
+                await self.runtime.access_log.flush()
             async with self.owner_engine.begin() as conn:
                 result = await conn.execute(text(statement), params)
                 return list(result.fetchall()) if result.returns_rows else []

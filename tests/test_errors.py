@@ -165,3 +165,18 @@ def test_forged_cursors_are_422(h: Harness) -> None:
         _is_problem(response, 422)
     bad_id = base64.urlsafe_b64encode(json.dumps(["name", "not-a-uuid"]).encode()).decode()
     _is_problem(h.client.get(f"/v1/agencies?cursor={bad_id}", headers=headers), 422)
+
+
+def test_denials_are_written_by_the_background_task_within_a_second(h: Harness) -> None:
+    import time
+
+    for _ in range(20):
+        h.client.get("/v1/users", headers={"Authorization": "Bearer nonsense"})
+    deadline = time.monotonic() + 3
+    count = 0
+    while time.monotonic() < deadline:
+        count = h.sql("SELECT count(*) FROM access_log", flush=False)[0][0]
+        if count == 20:
+            break
+        time.sleep(0.1)
+    assert count == 20

@@ -19,3 +19,8 @@ LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+ACCESS_LOG_DROPPED = Counter(
+    "homecoming_access_log_dropped_total",
+    "Access-log rows dropped because the write buffer was full",
+    registry=REGISTRY,
+)
