@@ -67,7 +67,7 @@ def _database_urls(tmp: Path) -> tuple[str, str]:
     return owner, api
 
 
-def test_settings(tmp: Path) -> Settings:
+def make_settings(tmp: Path) -> Settings:
     return Settings(
         env="development",
         data_dir=tmp,
@@ -94,7 +94,7 @@ def harness_session(
     tmp_path_factory: pytest.TempPathFactory, database_urls: tuple[str, str]
 ) -> Iterator[Harness]:
     owner, api = database_urls
-    settings = test_settings(tmp_path_factory.mktemp("data"))
+    settings = make_settings(tmp_path_factory.mktemp("data"))
     runtime = build_runtime(settings, database_url=api)
     clock = Clock()
     runtime.clock = clock
@@ -116,6 +116,8 @@ def h(harness_session: Harness) -> Iterator[Harness]:
     harness_session.client.cookies.clear()
 
     async def clean() -> None:
+        # Rows still buffered belong to this test: write them now, or they would land in the next.
+        await harness_session.runtime.access_log.flush()
         async with harness_session.owner_engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.auth.permissions import AgencyType, Role
 from app.main import create_app
+from tests.conftest import make_settings
 from tests.harness import Harness
 
 PROBLEM = "application/problem+json"
@@ -110,8 +112,9 @@ def test_unknown_paths_are_problem_404(h: Harness) -> None:
     _is_problem(h.client.get("/v1/no-such-thing"), 404)
 
 
-def test_a_500_reveals_nothing(h: Harness) -> None:
-    app = create_app(h.runtime.settings, h.runtime)
+def test_a_500_reveals_nothing(tmp_path: Path) -> None:
+    # An app of its own (its own runtime and database), so its shutdown touches nothing shared.
+    app = create_app(make_settings(tmp_path))
     boom = APIRouter()
 
     @boom.get("/boom")

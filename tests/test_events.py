@@ -60,8 +60,9 @@ def test_mutating_route_writes_exactly_its_events(
 ) -> None:
     caller = _allowed_caller(h, permission)
     url, kwargs = BUILDERS[(method, path)](h, caller)
+    headers = {**caller.headers, **kwargs.pop("headers", {})}
     before = _event_ids(h)
-    response = h.client.request(method, url, headers=caller.headers, **kwargs)
+    response = h.client.request(method, url, headers=headers, **kwargs)
     assert response.status_code < 400, response.text
     rows = h.sql(
         "SELECT id, action, actor_type, actor_id, request_id, objects, changes FROM audit_events"

@@ -68,7 +68,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
     ("GET", "/v1/agencies/{agency_id}"): lambda h, c: (f"/v1/agencies/{c.agency.id}", {}),
     ("PATCH", "/v1/agencies/{agency_id}"): lambda h, c: (
         f"/v1/agencies/{_target_ngo(h).id}",
-        {"json": {"name": "Renamed NGO"}},
+        {"json": {"name": "Renamed NGO"}, "headers": {"If-Match": '"1"'}},
     ),
     ("POST", "/v1/agencies/{agency_id}/deactivate"): lambda h, c: (
         f"/v1/agencies/{_target_ngo(h).id}/deactivate",
@@ -192,7 +192,8 @@ def test_matrix(
 ) -> None:
     caller = _caller(h, agency_type, grant)
     url, kwargs = BUILDERS[(method, path)](h, caller)
-    response = h.client.request(method, url, headers=caller.headers, **kwargs)
+    headers = {**caller.headers, **kwargs.pop("headers", {})}
+    response = h.client.request(method, url, headers=headers, **kwargs)
     if permission in caller.permissions:
         assert response.status_code not in (401, 403), (name, response.text)
         assert response.status_code < 400, (name, response.text)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.agencies import service
 from app.agencies.schemas import AgencyCreate, AgencyRead, AgencyUpdate
@@ -12,6 +12,7 @@ from app.audit.events import Actor
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import AgencyType, Permission
 from app.auth.principal import Principal
+from app.concurrency import required_version, set_etag
 from app.deps import Session
 from app.errors import Problem, documented
 from app.idempotency.replay import replays_as
@@ -71,15 +72,32 @@ async def list_agencies(
 
 
 @router.get("/{agency_id}", operation_id="agencies-read", response_model=AgencyRead)
-async def read_agency(session: Session, principal: Reader, agency_id: uuid.UUID) -> AgencyRead:
-    return AgencyRead.model_validate(await service.get_agency(session, principal, agency_id))
-
-
-@router.patch("/{agency_id}", operation_id="agencies-update", response_model=AgencyRead)
-async def update_agency(
-    session: Session, principal: Manager, agency_id: uuid.UUID, body: AgencyUpdate
+async def read_agency(
+    response: Response, session: Session, principal: Reader, agency_id: uuid.UUID
 ) -> AgencyRead:
-    agency = await service.update_agency(session, principal, agency_id, body)
+    agency = await service.get_agency(session, principal, agency_id)
+    set_etag(response, agency.version)
+    return AgencyRead.model_validate(agency)
+
+
+@router.patch(
+    "/{agency_id}",
+    operation_id="agencies-update",
+    response_model=AgencyRead,
+    responses=documented(412, 428),
+)
+async def update_agency(
+    response: Response,
+    session: Session,
+    principal: Manager,
+    agency_id: uuid.UUID,
+    body: AgencyUpdate,
+    if_match: Annotated[str | None, Header(description="The ETag of the version read.")] = None,
+) -> AgencyRead:
+    """Rename an agency or set its district; type and state never change."""
+    expected = required_version(if_match)
+    agency = await service.update_agency(session, principal, agency_id, body, expected)
+    set_etag(response, agency.version)
     return AgencyRead.model_validate(agency)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import CursorResult, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.visibility import visible_agencies
@@ -18,6 +19,7 @@ from app.auth.permissions import (
     AgencyType,
 )
 from app.auth.principal import Principal
+from app.concurrency import stale
 from app.db import utcnow
 from app.errors import Problem, not_found
 from app.pagination import decode_cursor, encode_cursor
@@ -107,10 +109,18 @@ async def list_agencies(
 
 
 async def update_agency(
-    session: AsyncSession, principal: Principal, agency_id: uuid.UUID, data: AgencyUpdate
+    session: AsyncSession,
+    principal: Principal,
+    agency_id: uuid.UUID,
+    data: AgencyUpdate,
+    expected_version: int,
 ) -> Agency:
+    """Rename an agency or set its district; applied only to the version the caller read."""
     agency = await get_agency(session, principal, agency_id)
+    if agency.version != expected_version:
+        raise stale()
     ref = ObjectRef("agency", agency.id)
+    values: dict[str, Any] = {}
     changes = []
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None and field == "name":
@@ -122,12 +132,18 @@ async def update_agency(
         old = getattr(agency, field)
         if old != value:
             changes.append(Change(ref, field, value, old))
-            setattr(agency, field, value)
-    if changes:
-        agency.updated_at = utcnow()
-        agency.version += 1
-        await record_event(session, Actor.of(principal), "agency.updated", [ref], changes)
-        await session.flush()
+            values[field] = value
+    if not changes:
+        return agency
+    result = await session.execute(
+        update(Agency)
+        .where(Agency.id == agency.id, Agency.version == expected_version)
+        .values(**values, updated_at=utcnow(), version=expected_version + 1)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise stale()
+    await record_event(session, Actor.of(principal), "agency.updated", [ref], changes)
+    await session.refresh(agency)
     return agency
 
 

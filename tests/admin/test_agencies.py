@@ -50,11 +50,12 @@ def test_national_bodies_have_no_state(h: Harness, sysadmin: dict[str, str]) -> 
 
 def test_type_and_state_never_change(h: Harness, sysadmin: dict[str, str]) -> None:
     agency = h.agency(AgencyType.NGO, "IN-MH")
+    match = {**sysadmin, "If-Match": '"1"'}
     for body in ({"type": "cwc"}, {"state": "IN-WB"}, {"active": False}):
-        response = h.client.patch(f"/v1/agencies/{agency.id}", json=body, headers=sysadmin)
+        response = h.client.patch(f"/v1/agencies/{agency.id}", json=body, headers=match)
         assert response.status_code == 422
     renamed = h.client.patch(
-        f"/v1/agencies/{agency.id}", json={"name": "New name", "district": "Pune"}, headers=sysadmin
+        f"/v1/agencies/{agency.id}", json={"name": "New name", "district": "Pune"}, headers=match
     )
     assert renamed.status_code == 200
     assert renamed.json()["type"] == "ngo"
@@ -108,3 +109,51 @@ def test_the_operator_cannot_deactivate_its_own_agency(h: Harness) -> None:
     headers = h.auth(h.user(platform, Role.SYSTEM_ADMIN))
     response = h.client.post(f"/v1/agencies/{platform.id}/deactivate", headers=headers)
     assert response.status_code == 409
+
+
+def test_changes_need_the_current_etag(h: Harness, sysadmin: dict[str, str]) -> None:
+    agency = h.agency(AgencyType.NGO, "IN-MH")
+    read = h.client.get(f"/v1/agencies/{agency.id}", headers=sysadmin)
+    etag = read.headers["etag"]
+    url = f"/v1/agencies/{agency.id}"
+    missing = h.client.patch(url, json={"name": "No tag"}, headers=sysadmin)
+    assert missing.status_code == 428
+    first = h.client.patch(url, json={"name": "First"}, headers={**sysadmin, "If-Match": etag})
+    assert first.status_code == 200
+    assert first.headers["etag"] != etag
+    second = h.client.patch(url, json={"name": "Second"}, headers={**sysadmin, "If-Match": etag})
+    assert second.status_code == 412
+    garbage = h.client.patch(url, json={"name": "Third"}, headers={**sysadmin, "If-Match": "xyz"})
+    assert garbage.status_code == 412
+    assert h.client.get(url, headers=sysadmin).json()["name"] == "First"
+    # 404 comes before 412: an unknown agency is not "stale".
+    unknown = h.client.patch(
+        f"/v1/agencies/{uuid.uuid4()}", json={"name": "Unknown"}, headers={**sysadmin, "If-Match": etag}
+    )
+    assert unknown.status_code == 404
+    assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'agency.updated'")[0][0] == 1
+
+
+def test_two_concurrent_changes_with_one_etag_one_wins(h: Harness, sysadmin: dict[str, str]) -> None:
+    import asyncio
+
+    import httpx
+
+    agency = h.agency(AgencyType.NGO, "IN-MH")
+    headers = {**sysadmin, "If-Match": '"1"'}
+
+    async def both() -> list[int]:
+        transport = httpx.ASGITransport(app=h.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(
+                *[
+                    client.patch(
+                        f"/v1/agencies/{agency.id}", json={"name": f"Name {i}"}, headers=headers
+                    )
+                    for i in range(2)
+                ]
+            )
+            return sorted(a.status_code for a in answers)
+
+    assert h.run(both) == [200, 412]
+    assert h.sql("SELECT version FROM agencies WHERE name LIKE 'Name %'")[0][0] == 2
