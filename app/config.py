@@ -18,7 +18,11 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.vault.crypto import new_key_spec, parse_keyring
+
 SECRET_NAMES = ("token_signing_key", "event_hash_key", "throttle_key")
+# Keyrings: "<id>:<base64 of 32 bytes>,..." for the identity vault and for blind indexes.
+KEYRING_NAMES = ("vault_keys", "blind_index_keys")
 # Values that look like secrets but are placeholders copied from documentation.
 _PLACEHOLDERS = {"", "change-me", "changeme", "secret", "development", "insecure"}
 MIN_SECRET_LENGTH = 32
@@ -40,6 +44,11 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = None
     event_hash_key: SecretStr | None = None
     throttle_key: SecretStr | None = None
+    # The last key listed encrypts new values unless *_ACTIVE_KEY names another; all decrypt.
+    vault_keys: SecretStr | None = None
+    vault_active_key: str | None = None
+    blind_index_keys: SecretStr | None = None
+    blind_index_active_key: str | None = None
     token_issuer: str = "homecoming"
     token_audience: str = "homecoming-api"
 
@@ -90,6 +99,10 @@ class Secrets:
     token_signing_key: bytes
     event_hash_key: bytes
     throttle_key: bytes
+    vault_keys: dict[str, bytes]
+    vault_active_key: str
+    blind_index_keys: dict[str, bytes]
+    blind_index_active_key: str
 
 
 def _secrets_file(settings: Settings) -> Path:
@@ -103,10 +116,10 @@ def _load_or_create_local_secrets(settings: Settings) -> dict[str, str]:
     stored: dict[str, str] = {}
     if path.exists():
         stored = json.loads(path.read_text())
-    missing = [name for name in SECRET_NAMES if name not in stored]
+    missing = [name for name in (*SECRET_NAMES, *KEYRING_NAMES) if name not in stored]
     if missing:
         for name in missing:
-            stored[name] = secrets.token_urlsafe(48)
+            stored[name] = new_key_spec("k1") if name in KEYRING_NAMES else secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(stored, handle)
@@ -134,7 +147,33 @@ def resolve_secrets(settings: Settings) -> Secrets:
         if local is None:
             local = _load_or_create_local_secrets(settings)
         values[name] = local[name]
-    return Secrets(**{name: value.encode() for name, value in values.items()})
+    rings: dict[str, tuple[dict[str, bytes], str]] = {}
+    for name in KEYRING_NAMES:
+        configured = getattr(settings, name)
+        if configured is not None:
+            spec = configured.get_secret_value()
+        elif settings.is_production:
+            raise ConfigurationError(f"HOMECOMING_{name.upper()} is required in production")
+        else:
+            if local is None:
+                local = _load_or_create_local_secrets(settings)
+            spec = local[name]
+        try:
+            keys = parse_keyring(spec)
+        except ValueError as exc:
+            raise ConfigurationError(f"HOMECOMING_{name.upper()}: {exc}") from exc
+        active_setting = name.removesuffix("_keys") + "_active_key"
+        active = getattr(settings, active_setting) or list(keys)[-1]
+        if active not in keys:
+            raise ConfigurationError(f"HOMECOMING_{active_setting.upper()} names no listed key")
+        rings[name] = (keys, active)
+    return Secrets(
+        **{name: value.encode() for name, value in values.items()},
+        vault_keys=rings["vault_keys"][0],
+        vault_active_key=rings["vault_keys"][1],
+        blind_index_keys=rings["blind_index_keys"][0],
+        blind_index_active_key=rings["blind_index_keys"][1],
+    )
 
 
 def check_production_settings(settings: Settings) -> None:

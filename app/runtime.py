@@ -17,6 +17,7 @@ from app.auth.tokens import TokenService
 from app.config import Secrets, Settings, resolve_secrets
 from app.db import Database, utcnow
 from app.ops.addresses import Network, parse_networks
+from app.vault.crypto import BlindIndexer, Cipher
 
 
 @dataclass
@@ -30,12 +31,18 @@ class Runtime:
 
     trusted_proxies: list[Network] = field(init=False)
     access_log: AccessLogBuffer = field(init=False)
+    cipher: Cipher = field(init=False)
+    blind_index: BlindIndexer = field(init=False)
 
     def __post_init__(self) -> None:
         # The token service reads the runtime's clock, which tests may replace.
         self.tokens = TokenService(self.settings, self.secrets.token_signing_key, self.now)
         self.trusted_proxies = parse_networks(self.settings.trusted_proxies)
         self.access_log = AccessLogBuffer(self.db)
+        self.cipher = Cipher(self.secrets.vault_keys, self.secrets.vault_active_key)
+        self.blind_index = BlindIndexer(
+            self.secrets.blind_index_keys, self.secrets.blind_index_active_key
+        )
 
     def now(self) -> datetime:
         return self.clock()

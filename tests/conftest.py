@@ -23,6 +23,7 @@ from app.db import create_engine
 from app.main import create_app
 from app.models import Base
 from app.runtime import build_runtime
+from app.vault.crypto import new_key_spec
 from tests.harness import Clock, Harness
 
 OWNER_URL = os.environ.get("TEST_DATABASE_URL")
@@ -74,6 +75,8 @@ def make_settings(tmp: Path) -> Settings:
         token_signing_key=secrets.token_urlsafe(48),
         event_hash_key=secrets.token_urlsafe(48),
         throttle_key=secrets.token_urlsafe(48),
+        vault_keys=new_key_spec("k1"),
+        blind_index_keys=new_key_spec("b1"),
         # OWASP's minimum for argon2id: keeps the suite fast, still the real algorithm.
         argon2_time_cost=2,
         argon2_memory_kib=19456,

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import get_settings
+from app.vault.crypto import new_key_spec
 
 
 @pytest.fixture
@@ -106,6 +107,8 @@ def test_demo_is_refused_in_production(data_dir: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("HOMECOMING_ENV", "production")
     for name in ("TOKEN_SIGNING_KEY", "EVENT_HASH_KEY", "THROTTLE_KEY"):
         monkeypatch.setenv(f"HOMECOMING_{name}", "p" * 40 + name)
+    monkeypatch.setenv("HOMECOMING_VAULT_KEYS", new_key_spec("k1"))
+    monkeypatch.setenv("HOMECOMING_BLIND_INDEX_KEYS", new_key_spec("b1"))
     get_settings.cache_clear()
     code, out = _invoke("demo")
     assert code == 2

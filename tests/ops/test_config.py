@@ -9,11 +9,14 @@ from fastapi.testclient import TestClient
 
 from app.config import ConfigurationError, Settings, resolve_secrets
 from app.main import create_app
+from app.vault.crypto import new_key_spec
 
 STRONG = {
     "token_signing_key": secrets.token_urlsafe(48),
     "event_hash_key": secrets.token_urlsafe(48),
     "throttle_key": secrets.token_urlsafe(48),
+    "vault_keys": new_key_spec("k1"),
+    "blind_index_keys": new_key_spec("b1"),
 }
 
 
