@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     login_lockout_minutes: int = 15
+    # Identity searches per user per minute.
+    search_per_minute: int = 30
 
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks).
     trusted_proxies: str = ""

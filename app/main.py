@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from app.agencies.router import router as agencies_router
 from app.auth.guard import find_requirement, is_form_body
 from app.auth.router import router as auth_router
+from app.cases.router import router as cases_router
 from app.clients.router import router as clients_router
 from app.config import Settings, check_production_settings, get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -88,7 +89,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = built
     app.state.db = built.db
     install_error_handlers(app)
-    for router in (ops_router, auth_router, agencies_router, users_router, clients_router):
+    routers = (ops_router, auth_router, agencies_router, users_router, clients_router, cases_router)
+    for router in routers:
         # The routes are added as they are (paths already carry the router's prefix), so that
         # app.routes lists every APIRoute for the OpenAPI document and the route tests.
         app.router.routes.extend(router.routes)

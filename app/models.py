@@ -3,6 +3,16 @@
 from app.agencies.models import Agency
 from app.audit.models import AccessLogEntry, AuditEvent, SecurityLogEntry
 from app.auth.models import AuthSession, AuthThrottle, RefreshToken
+from app.cases.models import (
+    BlindIndex,
+    Case,
+    CaseAssignee,
+    CaseCodeSequence,
+    CaseExploitation,
+    IdentityRecord,
+    RescueEvent,
+    RescueEventAgency,
+)
 from app.clients.models import MachineClient
 from app.db import Base
 from app.idempotency.models import IdempotencyRecord
@@ -15,9 +25,17 @@ __all__ = [
     "AuthSession",
     "AuthThrottle",
     "Base",
+    "BlindIndex",
+    "Case",
+    "CaseAssignee",
+    "CaseCodeSequence",
+    "CaseExploitation",
     "IdempotencyRecord",
+    "IdentityRecord",
     "MachineClient",
     "RefreshToken",
+    "RescueEvent",
+    "RescueEventAgency",
     "SecurityLogEntry",
     "User",
     "UserRole",

@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import admin
 from app.agencies.models import Agency
 from app.auth.models import AuthSession
 from app.auth.permissions import AgencyType, Role
+from app.auth.principal import Principal
 from app.clients.models import MachineClient
 from app.runtime import Runtime
 from app.users.models import User
@@ -168,6 +169,72 @@ class Harness:
         response = self.client.post("/v1/auth/token", data=data)
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
+
+    def case(
+        self,
+        owner: Agency,
+        *,
+        authority: Agency | None = None,
+        parties: Sequence[Agency] = (),
+        assign: Sequence[User] = (),
+        victim: dict[str, Any] | None = None,
+        state: str = "IN-MH",
+    ) -> Any:
+        """A rescue event with one case owned by ``owner`` (recorded as its staff would), then the
+        CWC or Magistrate seized of it and the assigned staff set directly."""
+        from app.cases import service as cases
+        from app.cases.models import Case, CaseAssignee
+        from app.cases.schemas import RescueEventCreate
+
+        body = {
+            "occurred_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+            "state": state,
+            "district": "Mumbai City",
+            "rescue_type": "raid",
+            "lead_agency_id": str(owner.id),
+            "participating_agency_ids": [str(p.id) for p in parties],
+            "victims": [
+                victim
+                or {
+                    "track": "child",
+                    "sex": "Female",
+                    "age_claimed": 14,
+                    "exploitation_types": ["sexual"],
+                    "home_state": "IN-WB",
+                    "identity": {"names": ["Sunita Kumari"], "date_of_birth": "2012-03-04"},
+                }
+            ],
+        }
+        staff = Principal(
+            kind="user",
+            id=uuid.uuid4(),
+            agency_id=owner.id,
+            agency_type=AgencyType(owner.type),
+            agency_state=owner.state,
+            roles=frozenset({Role.CASEWORKER}),
+            permissions=frozenset(),
+            session_id=uuid.uuid4(),
+            authz_version=1,
+        )
+
+        async def go() -> Any:
+            async with self.runtime.db.transaction() as session:
+                _, made = await cases.create_rescue_event(
+                    session, self.runtime, staff, RescueEventCreate.model_validate(body)
+                )
+                case = made[0]
+                if authority is not None:
+                    await session.execute(
+                        update(Case)
+                        .where(Case.id == case.id)
+                        .values(competent_authority_id=authority.id)
+                    )
+                for user in assign:
+                    session.add(CaseAssignee(case_id=case.id, user_id=user.id))
+                await session.flush()
+                return case
+
+        return self.run(go)
 
     def auth(self, user: User) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}"}

@@ -28,6 +28,9 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("POST", "/v1/agencies/{agency_id}/clients/{client_id}/rotate-secret"): ["client.secret_rotated"],
     ("POST", "/v1/agencies/{agency_id}/clients/{client_id}/deactivate"): ["client.deactivated"],
     ("PUT", "/v1/me/password"): ["user.password_changed"],
+    ("POST", "/v1/rescue-events"): ["case.created"],
+    ("POST", "/v1/cases"): ["case.created"],
+    ("POST", "/v1/cases/search"): [],
     # Token traffic is security-log material, not case history.
     ("POST", "/v1/auth/revoke"): [],
 }
@@ -82,7 +85,8 @@ def _one_time_secrets(response) -> list[str]:  # type: ignore[no-untyped-def]
     if not response.content or not response.text.startswith("{"):
         return []
     body = response.json()
-    found = [body.get("client_secret"), body.get("code"), (body.get("activation") or {}).get("code")]
+    reset_code = body.get("code") if "expires_at" in body else None  # a case's code is no secret
+    found = [body.get("client_secret"), reset_code, (body.get("activation") or {}).get("code")]
     return [s for s in found if s]
 
 

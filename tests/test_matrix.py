@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from app.auth.permissions import (
+    CASE_CREATING_AGENCY_TYPES,
     ROLE_PERMISSIONS,
     ROLES_BY_AGENCY_TYPE,
     AgencyType,
@@ -29,6 +30,7 @@ class Caller:
     agency: Any
     headers: dict[str, str]
     permissions: frozenset[Permission]
+    user: Any = None
 
 
 def _staff_role(agency_type: AgencyType) -> Role:
@@ -50,6 +52,24 @@ def _own_client(h: Harness, caller: Caller) -> Any:
     client, _ = h.machine_client(caller.agency, ["agencies:read"])
     return client
 
+
+def _visible_case(h: Harness, caller: Caller) -> Any:
+    """A case the caller may act on: owned by its agency (and assigned to it), seized by it, or
+    in its state for a commission or audit office."""
+    kind = AgencyType(caller.agency.type)
+    if kind in (AgencyType.CWC, AgencyType.MAGISTRATE):
+        return h.case(h.agency(AgencyType.NGO), authority=caller.agency)
+    if kind in CASE_CREATING_AGENCY_TYPES:
+        return h.case(caller.agency, assign=[caller.user] if caller.user else [])
+    return h.case(h.agency(AgencyType.NGO))
+
+
+def _party_event(h: Harness, caller: Caller) -> Any:
+    """A rescue event the caller's agency took part in."""
+    return h.case(h.agency(AgencyType.POLICE), parties=[caller.agency]).rescue_event_id
+
+
+VICTIM = {"track": "adult", "exploitation_types": ["labour"], "identity": {"names": ["Rekha"]}}
 
 Request = tuple[str, dict[str, Any]]
 BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
@@ -131,6 +151,36 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
         f"/v1/agencies/{c.agency.id}/clients/{_own_client(h, c).id}/deactivate",
         {},
     ),
+    ("POST", "/v1/rescue-events"): lambda h, c: (
+        "/v1/rescue-events",
+        {
+            "json": {
+                "occurred_at": "2026-11-01T10:00:00+05:30",
+                "state": "IN-MH",
+                "rescue_type": "raid",
+                "lead_agency_id": str(c.agency.id),
+                "victims": [VICTIM],
+            }
+        },
+    ),
+    ("GET", "/v1/rescue-events/{rescue_event_id}"): lambda h, c: (
+        f"/v1/rescue-events/{_party_event(h, c)}",
+        {},
+    ),
+    ("POST", "/v1/cases"): lambda h, c: (
+        "/v1/cases",
+        {"json": {**VICTIM, "rescue_event_id": str(_party_event(h, c))}},
+    ),
+    ("GET", "/v1/cases"): lambda h, c: ("/v1/cases", {}),
+    ("GET", "/v1/cases/{case_id}"): lambda h, c: (f"/v1/cases/{_visible_case(h, c).id}", {}),
+    ("GET", "/v1/cases/{case_id}/identity"): lambda h, c: (
+        f"/v1/cases/{_visible_case(h, c).id}/identity?purpose=production&fields=names",
+        {},
+    ),
+    ("POST", "/v1/cases/search"): lambda h, c: (
+        "/v1/cases/search",
+        {"json": {"purpose": "production", "name": "Sunita"}},
+    ),
 }
 
 
@@ -173,7 +223,7 @@ def _caller(h: Harness, agency_type: AgencyType, grant: Role | Permission) -> Ca
     agency = h.agency(agency_type)
     if isinstance(grant, Role):
         user = h.user(agency, grant)
-        return Caller(agency, h.auth(user), ROLE_PERMISSIONS[grant])
+        return Caller(agency, h.auth(user), ROLE_PERMISSIONS[grant], user)
     client, secret = h.machine_client(agency, [grant.value])
     token = h.client_token(client, secret)
     return Caller(agency, {"Authorization": f"Bearer {token}"}, frozenset({grant}))
@@ -203,7 +253,14 @@ def test_matrix(
 
 @pytest.mark.parametrize(("method", "path", "permission"), GUARDED, ids=lambda v: str(v))
 def test_anonymous_gets_401(h: Harness, method: str, path: str, permission: Permission) -> None:
-    url = path.format(agency_id=uuid.uuid4(), user_id=uuid.uuid4(), client_id=uuid.uuid4(), role="x")
+    url = path.format(
+        agency_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        client_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        rescue_event_id=uuid.uuid4(),
+        role="x",
+    )
     response = h.client.request(method, url)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")

@@ -87,6 +87,7 @@ async def record_denied(request: Request, status: int) -> None:
             "object_id": _object_id(request.path_params),
             "purpose": None,
             "fields": None,
+            "object_ids": None,
             "request_id": request_id_var.get(),
         }
     )

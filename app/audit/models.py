@@ -57,6 +57,8 @@ class AccessLogEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     purpose: Mapped[str | None] = mapped_column(String(30))
     fields: Mapped[list[str] | None] = mapped_column(JSON)
+    # For a list page: the ids of the objects it returned.
+    object_ids: Mapped[list[str] | None] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 

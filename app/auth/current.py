@@ -9,16 +9,16 @@ or a request reads nothing first, is it asked on its own: one lookup by primary 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Row, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
 from app.auth.models import AuthSession
 from app.auth.principal import Principal
 from app.clients.models import MachineClient
-from app.db import utcnow
+from app.db import AnySelect, utcnow
 from app.errors import Problem
 from app.users.models import User
 
@@ -124,3 +124,30 @@ def decided_while_current(problem: Problem) -> Problem:
     instance a lockout that then ended the session): the guard keeps it rather than saying 401."""
     problem.principal_checked = True  # type: ignore[attr-defined]
     return problem
+
+
+async def first_row_checked(
+    session: AsyncSession, principal: Principal, statement: AnySelect
+) -> Row[Any] | None:
+    """Like ``first_checked`` for a SELECT of several columns: the whole first row."""
+    row: Row[Any] | None = (
+        await session.execute(statement.where(principal_is_current(principal, _now(session))))
+    ).first()
+    if row is None:
+        await require_current(session, principal, _now(session))
+        return None
+    session.info[CHECKED] = True
+    return row
+
+
+async def rows_checked(
+    session: AsyncSession, principal: Principal, statement: AnySelect
+) -> list[Row[Any]]:
+    """Like ``all_checked`` for a SELECT of several columns."""
+    rows = list(
+        (await session.execute(statement.where(principal_is_current(principal, _now(session))))).all()
+    )
+    if not rows:
+        await require_current(session, principal, _now(session))
+    session.info[CHECKED] = True
+    return rows

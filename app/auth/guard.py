@@ -115,8 +115,12 @@ class GuardedRoute(APIRoute):
             return public
         permission = requirement.permission
         # Every POST outside /v1/auth accepts an Idempotency-Key.
-        idempotent = "POST" in (self.methods or set()) and not self.path.startswith("/v1/auth/")
         replay_spec = (self.openapi_extra or {}).get("x-idempotency")
+        idempotent = (
+            "POST" in (self.methods or set())
+            and not self.path.startswith("/v1/auth/")
+            and not (replay_spec is not None and replay_spec.get("resource") is None)
+        )
 
         async def guarded(request: Request) -> Response:
             runtime: Runtime = request.app.state.runtime

@@ -22,6 +22,10 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     CLIENTS_MANAGE = "clients:manage"
     METRICS_READ = "metrics:read"
+    CASES_CREATE = "cases:create"
+    CASES_READ = "cases:read"
+    IDENTITY_READ = "identity:read"
+    IDENTITY_SEARCH = "identity:search"
 
 
 class Role(StrEnum):
@@ -56,15 +60,23 @@ class AgencyType(StrEnum):
 P = Permission
 _EVERY_PERSON = {P.PROFILE_READ, P.PROFILE_PASSWORD, P.SESSIONS_REVOKE, P.AGENCIES_READ}
 
+# Who records a rescue and its cases; who reads cases; who may ask for identity (with a purpose,
+# and only where a relation to the case allows it: app/access/cases.py).
+_CASE_CREATORS = {P.CASES_CREATE, P.CASES_READ, P.IDENTITY_READ, P.IDENTITY_SEARCH}
+_IDENTITY_READERS = {P.CASES_READ, P.IDENTITY_READ, P.IDENTITY_SEARCH}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CASEWORKER: frozenset(_EVERY_PERSON),
-    Role.SUPERVISOR: frozenset(_EVERY_PERSON),
-    Role.POLICE_OFFICER: frozenset(_EVERY_PERSON),
-    Role.CWC_MEMBER: frozenset(_EVERY_PERSON),
-    Role.MAGISTRATE: frozenset(_EVERY_PERSON),
+    Role.CASEWORKER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
+    Role.SUPERVISOR: frozenset(_EVERY_PERSON | _CASE_CREATORS),
+    Role.POLICE_OFFICER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
+    Role.CWC_MEMBER: frozenset(_EVERY_PERSON | _IDENTITY_READERS),
+    Role.MAGISTRATE: frozenset(_EVERY_PERSON | _IDENTITY_READERS),
+    # Legal services reach cases through compensation claims (compensation_forum), which come
+    # with the transfers issue; until then they hold no case permission.
     Role.LEGAL_AID_OFFICER: frozenset(_EVERY_PERSON),
-    Role.COMMISSION_OFFICER: frozenset(_EVERY_PERSON),
-    Role.AUDITOR: frozenset(_EVERY_PERSON),
+    # Commissions and auditors never receive identity (DOMAIN.md section 6).
+    Role.COMMISSION_OFFICER: frozenset(_EVERY_PERSON | {P.CASES_READ}),
+    Role.AUDITOR: frozenset(_EVERY_PERSON | {P.CASES_READ}),
     Role.AGENCY_ADMIN: frozenset(_EVERY_PERSON | {P.USERS_READ, P.USERS_MANAGE, P.CLIENTS_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset(
         _EVERY_PERSON | {P.AGENCIES_MANAGE, P.AGENCY_ADMINS_MANAGE, P.METRICS_READ}
@@ -93,12 +105,19 @@ ROLES_BY_AGENCY_TYPE: dict[AgencyType, frozenset[Role]] = {
 # Agency types that are national bodies when they have no state (NCPCR, a national audit office) or
 # are always national (the platform operator). Every other type belongs to exactly one state.
 STATELESS_AGENCY_TYPES = frozenset({AgencyType.PLATFORM})
+# Who records rescues and opens cases (DOMAIN.md section 2: police, AHTU, NGO).
+CASE_CREATING_AGENCY_TYPES = frozenset(
+    {AgencyType.NGO, AgencyType.POLICE, AgencyType.AHTU, AgencyType.SJPU}
+)
+POLICE_AGENCY_TYPES = frozenset({AgencyType.POLICE, AgencyType.AHTU, AgencyType.SJPU})
 OPTIONAL_STATE_AGENCY_TYPES = frozenset({AgencyType.COMMISSION, AgencyType.AUDIT})
 
-# A machine client never administers agencies, users, roles or clients, and has no password.
-# (Identity reads and orders join this set when those routes exist.)
+# A machine client never reads identity, never administers agencies, users, roles or clients, and
+# has no password. (Orders join this set when those routes exist.)
 MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
     {
+        P.IDENTITY_READ,
+        P.IDENTITY_SEARCH,
         P.PROFILE_PASSWORD,
         P.AGENCIES_MANAGE,
         P.AGENCY_ADMINS_MANAGE,

@@ -16,26 +16,34 @@ from app.agencies import service as agencies
 from app.agencies.schemas import AgencyRead
 from app.auth.current import first_checked
 from app.auth.principal import Principal
+from app.cases import service as cases
 from app.clients.models import MachineClient
 from app.clients.schemas import ClientRead
 from app.errors import not_found
+from app.runtime import Runtime
 from app.users import service as users
 
-Reader = Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[dict[str, Any]]]
+Reader = Callable[[AsyncSession, Runtime, Principal, uuid.UUID], Awaitable[dict[str, Any]]]
 
 
-async def _agency(session: AsyncSession, principal: Principal, id_: uuid.UUID) -> dict[str, Any]:
+async def _agency(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
     agency = await agencies.get_agency(session, principal, id_)
     return AgencyRead.model_validate(agency).model_dump(mode="json")
 
 
-async def _user(session: AsyncSession, principal: Principal, id_: uuid.UUID) -> dict[str, Any]:
+async def _user(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
     user = await users.get_user(session, principal, id_)
     roles = await users.roles_of(session, [user.id])
     return users.to_read(user, roles[user.id]).model_dump(mode="json")
 
 
-async def _client(session: AsyncSession, principal: Principal, id_: uuid.UUID) -> dict[str, Any]:
+async def _client(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
     client = await first_checked(
         session,
         principal,
@@ -46,7 +54,31 @@ async def _client(session: AsyncSession, principal: Principal, id_: uuid.UUID) -
     return ClientRead.model_validate(client).model_dump(mode="json")
 
 
-READERS: dict[str, Reader] = {"agency": _agency, "user": _user, "client": _client}
+async def _case(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    found = await cases.created_cases(session, principal, [id_])
+    if not found:
+        raise not_found("case")
+    return found[0]
+
+
+async def _rescue_event(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    read = await cases.get_rescue_event(session, principal, id_)
+    shown = await cases.created_cases(session, principal, await cases.event_case_ids(session, id_))
+    read.case_ids = [c["id"] for c in shown]
+    return {"id": str(read.id), "rescue_event": read.model_dump(mode="json"), "cases": shown}
+
+
+READERS: dict[str, Reader] = {
+    "agency": _agency,
+    "user": _user,
+    "client": _client,
+    "case": _case,
+    "rescue_event": _rescue_event,
+}
 
 
 def replays_as(resource: str, id_from: str = "body") -> dict[str, Any]:
@@ -54,3 +86,8 @@ def replays_as(resource: str, id_from: str = "body") -> dict[str, Any]:
     response's ``id``) or ``path:<param>``."""
     assert resource in READERS
     return {"x-idempotency": {"resource": resource, "id_from": id_from}}
+
+
+def no_replay() -> dict[str, Any]:
+    """``openapi_extra`` for a POST that only reads (a search): it takes no Idempotency-Key."""
+    return {"x-idempotency": {"resource": None, "id_from": None}}

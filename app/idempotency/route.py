@@ -48,7 +48,7 @@ async def _replay(runtime: Runtime, principal: Principal, first: service.Replay)
             resource_id = uuid.UUID(first.resource_id)
         except ValueError as exc:
             raise not_found(first.resource_type) from exc
-        body = await reader(session, principal, resource_id)
+        body = await reader(session, runtime, principal, resource_id)
     return JSONResponse(body, status_code=first.status, headers=headers)
 
 

@@ -1,0 +1,209 @@
+"""Who sees which case, and what of it: the relations of DOMAIN.md section 5 as SQL, and the field
+set each relation grants, as data.
+
+A case is visible to a principal through any of its relations; ``visible_cases`` is their OR and is
+the only filter get, list and search use. ``relation_columns`` gives the same conditions as labelled
+columns, so one SELECT returns a case together with the relations the caller holds to it, from
+which ``field_set`` decides what it may read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Role
+from app.auth.principal import Principal
+from app.cases.models import Case, CaseAssignee, RescueEvent, RescueEventAgency
+from app.cases.vocab import SAFETY_WHEN_FAMILY_COMPLICIT, IdentityField, Purpose
+
+# ---- relations --------------------------------------------------------------------------------
+
+# Roles through which staff of an agency act on its cases (an agency administrator does not).
+_CASE_STAFF = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.POLICE_OFFICER})
+_AUTHORITY_ROLES = frozenset({Role.CWC_MEMBER, Role.MAGISTRATE})
+
+
+def _acts_as(principal: Principal, roles: frozenset[Role]) -> bool:
+    """A user holding one of ``roles``, or a machine client of the agency (its scopes limit it)."""
+    return principal.kind == "client" or bool(principal.roles & roles)
+
+
+def _in_state(principal: Principal) -> ColumnElement[bool]:
+    """Cases whose rescue, current or home state is the principal's; every case for a national body."""
+    state = principal.agency_state
+    if state is None:
+        return true()
+    return or_(Case.rescue_state == state, Case.current_state == state, Case.home_state == state)
+
+
+def _owner(p: Principal) -> ColumnElement[bool] | None:
+    return (Case.owner_agency_id == p.agency_id) if _acts_as(p, _CASE_STAFF) else None
+
+
+def _competent_authority(p: Principal) -> ColumnElement[bool] | None:
+    if p.agency_type not in (AgencyType.CWC, AgencyType.MAGISTRATE):
+        return None
+    return (Case.competent_authority_id == p.agency_id) if _acts_as(p, _AUTHORITY_ROLES) else None
+
+
+def _rescue_party(p: Principal) -> ColumnElement[bool] | None:
+    if not _acts_as(p, _CASE_STAFF):
+        return None
+    return exists(
+        select(RescueEventAgency.agency_id).where(
+            RescueEventAgency.rescue_event_id == Case.rescue_event_id,
+            RescueEventAgency.agency_id == p.agency_id,
+        )
+    )
+
+
+def _commission(p: Principal) -> ColumnElement[bool] | None:
+    if p.agency_type is not AgencyType.COMMISSION:
+        return None
+    return _in_state(p) if _acts_as(p, frozenset({Role.COMMISSION_OFFICER})) else None
+
+
+def _auditor(p: Principal) -> ColumnElement[bool] | None:
+    if p.agency_type is not AgencyType.AUDIT:
+        return None
+    return _in_state(p) if _acts_as(p, frozenset({Role.AUDITOR})) else None
+
+
+RELATIONS: dict[str, Callable[[Principal], ColumnElement[bool] | None]] = {
+    "owner": _owner,
+    "competent_authority": _competent_authority,
+    "rescue_party": _rescue_party,
+    "commission": _commission,
+    "auditor": _auditor,
+}
+
+
+def relation_columns(principal: Principal) -> dict[str, ColumnElement[bool]]:
+    """The relations that can hold for this principal, each as a boolean SQL condition."""
+    if not principal.can(Permission.CASES_READ):
+        return {}
+    found = {}
+    for name, rule in RELATIONS.items():
+        clause = rule(principal)
+        if clause is not None:
+            found[name] = clause
+    return found
+
+
+def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    """The one visibility predicate for cases: get, list and search all filter with it."""
+    clauses = list(relation_columns(principal).values())
+    if not clauses:
+        return false()
+    return clauses[0] if len(clauses) == 1 else or_(*clauses)
+
+
+def party_to_event(principal: Principal) -> ColumnElement[bool]:
+    """Rescue events the principal's agency took part in (lead or participant)."""
+    return exists(
+        select(RescueEventAgency.agency_id).where(
+            RescueEventAgency.rescue_event_id == RescueEvent.id,
+            RescueEventAgency.agency_id == principal.agency_id,
+        )
+    )
+
+
+def created_by(principal: Principal) -> ColumnElement[bool]:
+    """Cases the principal's agency owns, for showing a creator what it has just recorded (a
+    creating client may hold no read scope)."""
+    return Case.owner_agency_id == principal.agency_id
+
+
+def assigned_to(principal: Principal) -> ColumnElement[bool]:
+    return exists(
+        select(CaseAssignee.user_id).where(
+            CaseAssignee.case_id == Case.id, CaseAssignee.user_id == principal.id
+        )
+    )
+
+
+# ---- field sets -------------------------------------------------------------------------------
+
+CORE = frozenset(
+    {
+        "id", "code", "track", "stage", "rescue_event_id", "owner_agency_id",
+        "competent_authority_id", "exploitation_types", "opened_at", "closed_at",
+        "closure_reason", "version", "created_at", "updated_at",
+    }
+)  # fmt: skip
+JURISDICTION = frozenset(
+    {"rescue_state", "current_state", "current_district", "home_state", "home_district",
+     "home_country", "village_tracing"}
+)  # fmt: skip
+ATTRIBUTES = frozenset(
+    {"sex", "age_claimed", "age_determined", "age_basis", "nationality", "languages",
+     "disability", "interpreter_needed"}
+)  # fmt: skip
+CONTEXT = frozenset({"trafficking_context", "flags", "references"})
+CASEWORK = frozenset({"assignees"})
+SAFETY = frozenset({"placement"})
+
+ALL_IDENTITY = frozenset(IdentityField)
+# Escort is for the escorting unit of a transfer (a later relation), not for these.
+CASE_PURPOSES = frozenset(Purpose) - {Purpose.ESCORT}
+
+
+@dataclass(frozen=True)
+class FieldSet:
+    case_fields: frozenset[str]
+    identity_fields: frozenset[IdentityField]
+    purposes: frozenset[Purpose]
+
+    def __or__(self, other: FieldSet) -> FieldSet:
+        return FieldSet(
+            self.case_fields | other.case_fields,
+            self.identity_fields | other.identity_fields,
+            self.purposes | other.purposes,
+        )
+
+
+NOTHING = FieldSet(frozenset(), frozenset(), frozenset())
+
+# What each relation may read. Within the owning agency, identity goes only to supervisors and
+# the assigned staff (see ``field_set``); commissions and auditors never receive identity.
+FIELD_SETS: dict[str, FieldSet] = {
+    "owner": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY, ALL_IDENTITY, CASE_PURPOSES
+    ),
+    "competent_authority": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY, ALL_IDENTITY, CASE_PURPOSES
+    ),
+    "rescue_party": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
+    "commission": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
+    "auditor": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK, frozenset(), frozenset()),
+}
+
+
+def field_set(
+    principal: Principal,
+    relations: set[str],
+    *,
+    assigned: bool,
+    family_complicity: bool,
+) -> FieldSet:
+    """What ``principal`` may read of a case it holds ``relations`` to."""
+    granted = NOTHING
+    for name in relations:
+        allowed = FIELD_SETS[name]
+        if name == "owner" and not (Role.SUPERVISOR in principal.roles or assigned):
+            allowed = FieldSet(allowed.case_fields, frozenset(), frozenset())
+        granted = granted | allowed
+    if principal.kind == "client" or not principal.can(Permission.IDENTITY_READ):
+        granted = FieldSet(granted.case_fields, frozenset(), frozenset())
+    if family_complicity and "competent_authority" not in relations:
+        police = principal.agency_type in POLICE_AGENCY_TYPES
+        if not police:
+            granted = FieldSet(
+                granted.case_fields,
+                granted.identity_fields - SAFETY_WHEN_FAMILY_COMPLICIT,
+                granted.purposes,
+            )
+    return granted

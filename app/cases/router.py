@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
+
+from app.agencies.states import normalise_state
+from app.auth.guard import GuardedRoute, require
+from app.auth.permissions import Permission
+from app.auth.principal import Principal
+from app.cases import disclosure, service
+from app.cases.schemas import (
+    CaseCreate,
+    CaseRead,
+    CaseSearch,
+    IdentityRead,
+    RescueEventCreate,
+    RescueEventCreated,
+    RescueEventRead,
+    SearchResult,
+)
+from app.cases.vocab import ExploitationType, IdentityField, Purpose, Stage, Track
+from app.concurrency import set_etag
+from app.deps import RuntimeDep, Session
+from app.errors import Problem, documented
+from app.idempotency.replay import no_replay, replays_as
+from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
+
+router = APIRouter(tags=["cases"], route_class=GuardedRoute)
+
+Creator = Annotated[Principal, require(Permission.CASES_CREATE)]
+Reader = Annotated[Principal, require(Permission.CASES_READ)]
+IdentityReader = Annotated[Principal, require(Permission.IDENTITY_READ)]
+Searcher = Annotated[Principal, require(Permission.IDENTITY_SEARCH)]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _state(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalise_state(value)
+    except ValueError as exc:
+        raise Problem(
+            422,
+            "Unknown state code.",
+            errors=[{"loc": ["query", name], "type": "state_code", "msg": str(exc)}],
+        ) from exc
+
+
+@router.post(
+    "/v1/rescue-events",
+    operation_id="rescue-events-create",
+    status_code=201,
+    response_model=RescueEventCreated,
+    openapi_extra=replays_as("rescue_event"),
+)
+async def create_rescue_event(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Creator,
+    body: RescueEventCreate,
+) -> dict[str, Any]:
+    """Record a rescue with its victims: one case per victim, in one transaction. The identity of
+    each victim is stored encrypted and never returned here."""
+    event, cases = await service.create_rescue_event(session, runtime, principal, body)
+    read = await service.get_rescue_event(session, principal, event.id)
+    read.case_ids = [c.id for c in cases]
+    return {
+        "id": str(event.id),
+        "rescue_event": read.model_dump(mode="json"),
+        "cases": [service.created_view(c) for c in cases],
+    }
+
+
+@router.get(
+    "/v1/rescue-events/{rescue_event_id}",
+    operation_id="rescue-events-read",
+    response_model=RescueEventRead,
+)
+async def read_rescue_event(
+    session: Session, principal: Reader, rescue_event_id: uuid.UUID
+) -> RescueEventRead:
+    """A rescue event, for the agencies that took part in it."""
+    return await service.get_rescue_event(session, principal, rescue_event_id)
+
+
+@router.post(
+    "/v1/cases",
+    operation_id="cases-create",
+    status_code=201,
+    response_model=CaseRead,
+    responses=documented(404),
+    openapi_extra=replays_as("case"),
+)
+async def create_case(
+    response: Response, runtime: RuntimeDep, session: Session, principal: Creator, body: CaseCreate
+) -> dict[str, Any]:
+    """Add a case (a victim found later) to a rescue event the caller's agency took part in."""
+    case = await service.add_case(session, runtime, principal, body)
+    set_etag(response, case.version)
+    return service.created_view(case)
+
+
+@router.get("/v1/cases", operation_id="cases-list", response_model=Page[CaseRead])
+async def list_cases(
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Reader,
+    stage: Annotated[Stage | None, Query()] = None,
+    track: Annotated[Track | None, Query()] = None,
+    home_state: Annotated[str | None, Query(max_length=5)] = None,
+    current_state: Annotated[str | None, Query(max_length=5)] = None,
+    owner_agency_id: Annotated[uuid.UUID | None, Query()] = None,
+    exploitation_type: Annotated[ExploitationType | None, Query()] = None,
+    assigned_to_me: Annotated[bool, Query()] = False,
+    flag: Annotated[
+        list[str] | None,
+        Query(description="trafficker_contact, family_complicity or possible_repeat; repeatable"),
+    ] = None,
+    opened_from: Annotated[AwareDatetime | None, Query()] = None,
+    opened_to: Annotated[AwareDatetime | None, Query()] = None,
+    updated_from: Annotated[AwareDatetime | None, Query()] = None,
+    updated_to: Annotated[AwareDatetime | None, Query()] = None,
+    code: Annotated[str | None, Query(max_length=20, description="Find one case by its code.")] = None,
+    limit: int = LimitQuery,
+    cursor: str | None = CursorQuery,
+) -> dict[str, Any]:
+    """Cases the caller may see, most recently changed first, each with only the fields the
+    caller's relation to it allows (never identity)."""
+    flags = flag or []
+    unknown = sorted(set(flags) - {"trafficker_contact", "family_complicity", "possible_repeat"})
+    if unknown:
+        raise Problem(
+            422,
+            "Unknown flag.",
+            errors=[{"loc": ["query", "flag"], "type": "enum", "msg": "Unknown flag"}],
+        )
+    filters = {
+        "stage": stage.value if stage else None,
+        "track": track.value if track else None,
+        "home_state": _state(home_state, "home_state"),
+        "current_state": _state(current_state, "current_state"),
+        "owner_agency_id": owner_agency_id,
+        "exploitation_type": exploitation_type.value if exploitation_type else None,
+        "assigned_to_me": assigned_to_me,
+        "flags": flags,
+        "opened_from": opened_from,
+        "opened_to": opened_to,
+        "updated_from": updated_from,
+        "updated_to": updated_to,
+        "code": code,
+    }
+    items, next_cursor = await service.list_cases(session, runtime, principal, filters, limit, cursor)
+    set_link_header(response, request, next_cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/v1/cases/{case_id}", operation_id="cases-read", response_model=CaseRead)
+async def read_case(
+    response: Response, runtime: RuntimeDep, session: Session, principal: Reader, case_id: uuid.UUID
+) -> dict[str, Any]:
+    """A case as the caller may see it (never identity); its version is the ETag."""
+    shaped = await service.read_case(session, runtime, principal, case_id)
+    if "version" in shaped:
+        set_etag(response, shaped["version"])
+    return shaped
+
+
+@router.get(
+    "/v1/cases/{case_id}/identity",
+    operation_id="cases-read-identity",
+    response_model=IdentityRead,
+)
+async def read_identity(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: IdentityReader,
+    case_id: uuid.UUID,
+    purpose: Annotated[Purpose, Query(description="Why identity is read; logged with the read.")],
+    fields: Annotated[
+        list[IdentityField],
+        Query(min_length=1, description="The identity fields needed; repeatable."),
+    ],
+) -> IdentityRead:
+    """Identity fields of a case, for a stated purpose, where the caller's relation allows them.
+    Every read is logged (who, when, purpose, fields) before the answer is sent."""
+    read = await disclosure.read_identity(session, runtime, principal, case_id, purpose, fields)
+    response.headers.update(NO_STORE)
+    return read
+
+
+@router.post(
+    "/v1/cases/search",
+    operation_id="cases-search",
+    response_model=SearchResult,
+    responses=documented(429),
+    openapi_extra=no_replay(),
+)
+async def search_cases(
+    response: Response, runtime: RuntimeDep, session: Session, principal: Searcher, body: CaseSearch
+) -> SearchResult:
+    """Exact-match search by name, date of birth or phone (normalised; names across scripts),
+    over cases whose identity the caller may read. The terms travel in the body, never the URL;
+    the search is logged with its purpose and rate-limited per user. A read: no Idempotency-Key."""
+    hits = await disclosure.search(session, runtime, principal, body)
+    response.headers.update(NO_STORE)
+    return SearchResult(items=hits)

@@ -1,0 +1,471 @@
+"""Rescue events and cases: recording a rescue with its victims, adding a case to it, and reading
+cases through the one visibility predicate, each shaped to the caller's field set."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.cases import (
+    assigned_to,
+    created_by,
+    field_set,
+    party_to_event,
+    relation_columns,
+    visible_cases,
+)
+from app.agencies.models import Agency
+from app.audit.events import Actor, Change, ObjectRef, record_event
+from app.auth.current import first_row_checked, rows_checked
+from app.auth.permissions import CASE_CREATING_AGENCY_TYPES
+from app.auth.principal import Principal
+from app.cases import identity as vault
+from app.cases.models import (
+    Case,
+    CaseAssignee,
+    CaseCodeSequence,
+    CaseExploitation,
+    RescueEvent,
+    RescueEventAgency,
+)
+from app.cases.schemas import CaseCreate, RescueEventCreate, RescueEventRead, VictimInput
+from app.cases.vocab import RescueType, Stage
+from app.context import request_id_var
+from app.db import AnySelect, dialect_name, utcnow
+from app.errors import Problem, not_found
+from app.pagination import decode_cursor, encode_cursor
+from app.runtime import Runtime
+
+# ---- creating ---------------------------------------------------------------------------------
+
+
+def _may_create(principal: Principal) -> None:
+    if principal.agency_type not in CASE_CREATING_AGENCY_TYPES:
+        raise Problem(403, "Rescues are recorded by police, AHTU, SJPU and NGO agencies.")
+
+
+def _not_future(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now:
+        raise Problem(
+            422,
+            "A rescue cannot have happened in the future.",
+            errors=[{"loc": ["body", "occurred_at"], "type": "in_future", "msg": "In the future"}],
+        )
+
+
+async def _next_code(session: AsyncSession, state: str, year: int) -> str:
+    """``MH-2026-000123``: the rescue state, the year and a counter, nothing about the person."""
+    prefix = f"{state.removeprefix('IN-')}-{year}"
+    upsert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    await session.execute(
+        upsert(CaseCodeSequence)
+        .values(prefix=prefix, last=0)
+        .on_conflict_do_nothing(index_elements=["prefix"])
+    )
+    number = (
+        await session.execute(
+            update(CaseCodeSequence)
+            .where(CaseCodeSequence.prefix == prefix)
+            .values(last=CaseCodeSequence.last + 1)
+            .returning(CaseCodeSequence.last)
+        )
+    ).scalar_one()
+    return f"{prefix}-{number:06d}"
+
+
+async def _open_case(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    event: RescueEvent,
+    victim: VictimInput,
+) -> Case:
+    now = runtime.now()
+    case_id = uuid.uuid4()
+    case = Case(
+        id=case_id,
+        code=await _next_code(session, event.state, event.occurred_at.year),
+        rescue_event_id=event.id,
+        track=victim.track.value,
+        stage=Stage.RESCUED.value,
+        owner_agency_id=principal.agency_id,
+        rescue_state=event.state,
+        current_state=event.state,
+        current_district=event.district,
+        home_state=victim.home_state,
+        home_district=victim.home_district,
+        home_country=victim.home_country,
+        village_tracing=victim.village_tracing.value,
+        flag_trafficker_contact=victim.flags.trafficker_contact,
+        flag_family_complicity=victim.flags.family_complicity,
+        flag_possible_repeat=False,
+        references=victim.references.model_dump(exclude_none=True),
+        sex=victim.sex.value,
+        age_claimed=victim.age_claimed,
+        nationality=victim.nationality,
+        languages=victim.languages,
+        disability=victim.disability,
+        interpreter_needed=victim.interpreter_needed,
+        trafficking_context=victim.trafficking_context.model_dump(mode="json"),
+        placement=(
+            runtime.cipher.encrypt(
+                victim.placement, runtime.cipher.context("cases", case_id, "placement")
+            )
+            if victim.placement
+            else None
+        ),
+        opened_at=event.occurred_at,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    types = sorted({t.value for t in victim.exploitation_types})
+    await session.execute(insert(CaseExploitation), [{"case_id": case_id, "type": t} for t in types])
+    await vault.store_identity(session, runtime.cipher, runtime.blind_index, case_id, victim.identity)
+    repeat = await vault.flag_possible_repeats(session, runtime.blind_index, case, victim.identity)
+    ref = ObjectRef("case", case_id)
+    changes = [
+        Change(ref, "code", case.code),
+        Change(ref, "track", case.track),
+        Change(ref, "stage", case.stage),
+        Change(ref, "exploitation_types", types),
+        Change(ref, "home_state", case.home_state),
+        Change(ref, "flags.possible_repeat", repeat),
+    ]
+    await record_event(
+        session,
+        Actor.of(principal),
+        "case.created",
+        [ref, ObjectRef("rescue_event", event.id)],
+        changes,
+        case_id=case_id,
+    )
+    return case
+
+
+async def _existing_agencies(session: AsyncSession, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await session.execute(select(Agency.id).where(Agency.id.in_(ids), Agency.active.is_(True)))
+    return set(rows.scalars())
+
+
+async def create_rescue_event(
+    session: AsyncSession, runtime: Runtime, principal: Principal, data: RescueEventCreate
+) -> tuple[RescueEvent, list[Case]]:
+    """Record a rescue and open one case per victim, all in the request's one transaction."""
+    _may_create(principal)
+    _not_future(data.occurred_at, runtime.now())
+    named = {data.lead_agency_id, *data.participating_agency_ids}
+    missing = named - await _existing_agencies(session, named)
+    if missing:
+        raise Problem(
+            422,
+            "Every agency of the rescue must be an active agency.",
+            errors=[
+                {"loc": ["body", "participating_agency_ids"], "type": "unknown_agency", "msg": "Unknown"}
+            ],
+        )
+    event = RescueEvent(
+        occurred_at=data.occurred_at,
+        recorded_at=runtime.now(),
+        state=data.state,
+        district=data.district,
+        police_station=data.police_station,
+        rescue_type=data.rescue_type.value,
+        legal_basis=data.legal_basis,
+        fir_number=data.fir_number,
+        gd_reference=data.gd_reference,
+        lead_agency_id=data.lead_agency_id,
+        created_by_agency_id=principal.agency_id,
+    )
+    session.add(event)
+    await session.flush()
+    roles = {
+        agency_id: "participant" for agency_id in {*data.participating_agency_ids, principal.agency_id}
+    }
+    roles[data.lead_agency_id] = "lead"
+    await session.execute(
+        insert(RescueEventAgency),
+        [{"rescue_event_id": event.id, "agency_id": a, "role": r} for a, r in sorted(roles.items())],
+    )
+    cases = [await _open_case(session, runtime, principal, event, victim) for victim in data.victims]
+    return event, cases
+
+
+async def add_case(
+    session: AsyncSession, runtime: Runtime, principal: Principal, data: CaseCreate
+) -> Case:
+    """A victim found later: a case added to a rescue event the caller's agency took part in."""
+    _may_create(principal)
+    event = (
+        await session.execute(
+            select(RescueEvent).where(
+                RescueEvent.id == data.rescue_event_id,
+                party_to_event(principal),
+            )
+        )
+    ).scalar_one_or_none()
+    if event is None:
+        raise not_found("rescue event")
+    return await _open_case(session, runtime, principal, event, data)
+
+
+async def get_rescue_event(
+    session: AsyncSession, principal: Principal, event_id: uuid.UUID
+) -> RescueEventRead:
+    """A rescue event, for its own agencies; with the ids of its cases the caller may see."""
+    row = await first_row_checked(
+        session,
+        principal,
+        select(RescueEvent).where(RescueEvent.id == event_id, party_to_event(principal)),
+    )
+    if row is None:
+        raise not_found("rescue event")
+    event: RescueEvent = row[0]
+    agencies = await session.execute(
+        select(RescueEventAgency.agency_id).where(RescueEventAgency.rescue_event_id == event.id)
+    )
+    cases = await session.execute(
+        select(Case.id)
+        .where(Case.rescue_event_id == event.id, visible_cases(principal))
+        .order_by(Case.code)
+    )
+    return RescueEventRead(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        state=event.state,
+        district=event.district,
+        police_station=event.police_station,
+        rescue_type=RescueType(event.rescue_type),
+        legal_basis=event.legal_basis,
+        fir_number=event.fir_number,
+        gd_reference=event.gd_reference,
+        lead_agency_id=event.lead_agency_id,
+        agency_ids=sorted(agencies.scalars()),
+        case_ids=list(cases.scalars()),
+    )
+
+
+async def event_case_ids(session: AsyncSession, event_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await session.execute(select(Case.id).where(Case.rescue_event_id == event_id))
+    return list(rows.scalars())
+
+
+def created_view(case: Case) -> dict[str, Any]:
+    """What a creator is shown of a case it has just recorded (it owns it; no identity)."""
+    return {
+        "id": case.id,
+        "code": case.code,
+        "track": case.track,
+        "stage": case.stage,
+        "owner_agency_id": case.owner_agency_id,
+        "rescue_event_id": case.rescue_event_id,
+        "version": case.version,
+        "flags": {"possible_repeat": case.flag_possible_repeat},
+        "relations": ["owner"],
+    }
+
+
+async def created_cases(
+    session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """The creator's view of cases its agency recorded (for answers and Idempotency-Key replays)."""
+    rows = await rows_checked(
+        session,
+        principal,
+        select(Case).where(Case.id.in_(ids), created_by(principal)).order_by(Case.code),
+    )
+    return [created_view(row[0]) for row in rows]
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+def _case_select(principal: Principal) -> tuple[AnySelect, list[str]]:
+    """SELECT a case, whether it is assigned to the caller, and each relation the caller can hold
+    to it (labelled columns), so one statement gives both the row and its field set."""
+    relations = relation_columns(principal)
+    statement: AnySelect = select(
+        Case,
+        assigned_to(principal).label("assigned"),
+        *[clause.label(f"rel_{name}") for name, clause in relations.items()],
+    )
+    return statement, list(relations)
+
+
+async def get_case_row(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID
+) -> tuple[Case, set[str], bool]:
+    """A case the caller may see, with its relations to it and whether it is assigned; else 404."""
+    statement, names = _case_select(principal)
+    row = await first_row_checked(
+        session, principal, statement.where(Case.id == case_id, visible_cases(principal))
+    )
+    if row is None:
+        raise not_found("case")
+    return _unpack(tuple(row), names)
+
+
+def _unpack(values: tuple[Any, ...], names: list[str]) -> tuple[Case, set[str], bool]:
+    case, assigned, *held = values
+    return case, {name for name, holds in zip(names, held, strict=True) if holds}, bool(assigned)
+
+
+async def _details(
+    session: AsyncSession, case_ids: list[uuid.UUID]
+) -> tuple[dict[uuid.UUID, list[str]], dict[uuid.UUID, list[str]]]:
+    types: dict[uuid.UUID, list[str]] = {i: [] for i in case_ids}
+    people: dict[uuid.UUID, list[str]] = {i: [] for i in case_ids}
+    if case_ids:
+        for case_id, kind in await session.execute(
+            select(CaseExploitation.case_id, CaseExploitation.type).where(
+                CaseExploitation.case_id.in_(case_ids)
+            )
+        ):
+            types[case_id].append(kind)
+        for case_id, user_id in await session.execute(
+            select(CaseAssignee.case_id, CaseAssignee.user_id).where(CaseAssignee.case_id.in_(case_ids))
+        ):
+            people[case_id].append(str(user_id))
+    return types, people
+
+
+def shape(
+    runtime: Runtime,
+    principal: Principal,
+    case: Case,
+    relations: set[str],
+    assigned: bool,
+    exploitation: list[str],
+    assignees: list[str],
+) -> dict[str, Any]:
+    """The case as the caller may see it: only the fields of its field set; never identity."""
+    allowed = field_set(
+        principal, relations, assigned=assigned, family_complicity=case.flag_family_complicity
+    )
+    full: dict[str, Any] = {
+        column: getattr(case, column)
+        for column in (
+            "id", "code", "track", "stage", "rescue_event_id", "owner_agency_id",
+            "competent_authority_id", "opened_at", "closed_at", "closure_reason", "version",
+            "created_at", "updated_at", "rescue_state", "current_state", "current_district",
+            "home_state", "home_district", "home_country", "village_tracing", "sex",
+            "age_claimed", "age_determined", "age_basis", "nationality", "languages",
+            "disability", "interpreter_needed", "trafficking_context", "references",
+        )
+    }  # fmt: skip
+    full["exploitation_types"] = sorted(exploitation)
+    full["assignees"] = sorted(assignees)
+    full["flags"] = {
+        "trafficker_contact": case.flag_trafficker_contact,
+        "family_complicity": case.flag_family_complicity,
+        "possible_repeat": case.flag_possible_repeat,
+    }
+    if "placement" in allowed.case_fields:
+        full["placement"] = (
+            None
+            if case.placement is None
+            else runtime.cipher.decrypt(
+                case.placement, runtime.cipher.context("cases", case.id, "placement")
+            )
+        )
+    shaped = {k: v for k, v in full.items() if k in allowed.case_fields or k in ("id", "code")}
+    shaped["relations"] = sorted(relations)
+    shaped["identity_fields"] = sorted(f.value for f in allowed.identity_fields)
+    return shaped
+
+
+async def read_case(
+    session: AsyncSession, runtime: Runtime, principal: Principal, case_id: uuid.UUID
+) -> dict[str, Any]:
+    case, relations, assigned = await get_case_row(session, principal, case_id)
+    types, people = await _details(session, [case.id])
+    runtime.access_log.add(_read_entry(principal, "GET", "/v1/cases/{case_id}", [case.id]))
+    return shape(runtime, principal, case, relations, assigned, types[case.id], people[case.id])
+
+
+def _read_entry(principal: Principal, method: str, route: str, ids: list[uuid.UUID]) -> dict[str, Any]:
+    """An access-log row for a read of case data (buffered; flushed within a second)."""
+    return {
+        "id": uuid.uuid4(),
+        "occurred_at": utcnow(),
+        "principal_type": principal.kind,
+        "principal_id": principal.id,
+        "agency_id": principal.agency_id,
+        "method": method,
+        "route": route,
+        "status": 200,
+        "outcome": "read",
+        "object_type": "case",
+        "object_id": str(ids[0]) if len(ids) == 1 else None,
+        "purpose": None,
+        "fields": None,
+        "object_ids": [str(i) for i in ids],
+        "request_id": request_id_var.get(),
+    }
+
+
+async def list_cases(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    filters: dict[str, Any],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Cases the caller may see, newest change first (keyset on updated_at, id; no OFFSET)."""
+    statement, names = _case_select(principal)
+    statement = statement.where(visible_cases(principal))
+    for column in ("stage", "track", "home_state", "current_state", "owner_agency_id", "code"):
+        if filters.get(column) is not None:
+            statement = statement.where(getattr(Case, column) == filters[column])
+    if filters.get("exploitation_type") is not None:
+        statement = statement.where(
+            exists(
+                select(CaseExploitation.case_id).where(
+                    CaseExploitation.case_id == Case.id,
+                    CaseExploitation.type == filters["exploitation_type"],
+                )
+            )
+        )
+    if filters.get("assigned_to_me"):
+        statement = statement.where(assigned_to(principal))
+    for flag in filters.get("flags") or []:
+        statement = statement.where(getattr(Case, f"flag_{flag}").is_(True))
+    for column, low, high in (
+        ("opened_at", "opened_from", "opened_to"),
+        ("updated_at", "updated_from", "updated_to"),
+    ):
+        if filters.get(low) is not None:
+            statement = statement.where(getattr(Case, column) >= filters[low])
+        if filters.get(high) is not None:
+            statement = statement.where(getattr(Case, column) < filters[high])
+    if cursor is not None:
+        updated_at, after_id = decode_cursor(cursor, datetime, uuid.UUID)
+        statement = statement.where(tuple_(Case.updated_at, Case.id) < tuple_(updated_at, after_id))
+    rows = await rows_checked(
+        session, principal, statement.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit + 1)
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last: Case = rows[-1][0]
+        next_cursor = encode_cursor([last.updated_at.isoformat(), str(last.id)])
+    cases = [row[0] for row in rows]
+    types, people = await _details(session, [c.id for c in cases])
+    if cases:
+        runtime.access_log.add(_read_entry(principal, "GET", "/v1/cases", [c.id for c in cases]))
+    shaped = []
+    for row in rows:
+        case, relations, assigned = _unpack(tuple(row), names)
+        shaped.append(
+            shape(runtime, principal, case, relations, assigned, types[case.id], people[case.id])
+        )
+    return shaped, next_cursor
