@@ -5,6 +5,7 @@ cases whose identity the caller may read, and is rate-limited per user."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,10 @@ from app.cases.vocab import IdentityField, Purpose
 from app.context import request_id_var
 from app.errors import Problem
 from app.runtime import Runtime
+from app.vault.crypto import VaultError
 from app.vault.names import normalise_name, normalise_phone
+
+log = logging.getLogger("homecoming.vault")
 
 SEARCH_LIMIT = 50
 
@@ -86,7 +90,14 @@ async def read_identity(
             403, f"Your relation to this case does not allow these fields: {', '.join(refused)}."
         )
     record = await session.get(IdentityRecord, case.id)
-    values = {} if record is None else vault.decrypt_fields(runtime.cipher, record, fields)
+    try:
+        values = {} if record is None else vault.decrypt_fields(runtime.cipher, record, fields)
+    except VaultError as exc:
+        # Fail closed: a value moved from another row or tampered with is never shown.
+        log.error("identity record failed its integrity check", extra={"case_id": str(case.id)})
+        raise Problem(
+            500, "This identity record failed its integrity check; the operator has been told."
+        ) from exc
     await _log(
         session,
         principal,

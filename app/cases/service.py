@@ -261,12 +261,12 @@ async def event_case_ids(session: AsyncSession, event_id: uuid.UUID) -> list[uui
 def created_view(case: Case) -> dict[str, Any]:
     """What a creator is shown of a case it has just recorded (it owns it; no identity)."""
     return {
-        "id": case.id,
+        "id": str(case.id),
         "code": case.code,
         "track": case.track,
         "stage": case.stage,
-        "owner_agency_id": case.owner_agency_id,
-        "rescue_event_id": case.rescue_event_id,
+        "owner_agency_id": str(case.owner_agency_id),
+        "rescue_event_id": str(case.rescue_event_id),
         "version": case.version,
         "flags": {"possible_repeat": case.flag_possible_repeat},
         "relations": ["owner"],

@@ -68,7 +68,7 @@ async def _rescue_event(
 ) -> dict[str, Any]:
     read = await cases.get_rescue_event(session, principal, id_)
     shown = await cases.created_cases(session, principal, await cases.event_case_ids(session, id_))
-    read.case_ids = [c["id"] for c in shown]
+    read.case_ids = [uuid.UUID(c["id"]) for c in shown]
     return {"id": str(read.id), "rescue_event": read.model_dump(mode="json"), "cases": shown}
 
 
