@@ -205,6 +205,29 @@ def clients_create(
     _print_json(_run(make))
 
 
+keys_cli = typer.Typer(help="Key rotation for the identity vault.")
+cli.add_typer(keys_cli, name="keys")
+
+
+@keys_cli.command("rotate")
+def keys_rotate(
+    blind_index: Annotated[
+        bool, typer.Option("--blind-index", help="Recompute the search indexes instead.")
+    ] = False,
+) -> None:
+    """Re-encrypt every identity value under the active vault key (or, with --blind-index,
+    recompute every blind index under the active blind-index key). Run after adding a new key
+    to the keyring; then the old key can be removed. Case versions do not change."""
+    from app.vault import rotation
+
+    async def make(runtime: Any) -> dict[str, Any]:
+        if blind_index:
+            return await rotation.rotate_blind_indexes(runtime)
+        return await rotation.rotate_vault(runtime)
+
+    _print_json(_run(make))
+
+
 @cli.command()
 def demo() -> None:
     """Seed the fictional demo data set once, and print its credentials."""

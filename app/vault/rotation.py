@@ -1,0 +1,109 @@
+"""Key rotation for the identity vault (``homecoming keys rotate``) and for blind indexes
+(``--blind-index``). Rows are re-encrypted in batches, each in a transaction of its own, without
+changing any case's version; each run writes one maintenance event. Afterwards the retired key
+can be removed from the keyring."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.events import SYSTEM, Change, ObjectRef, record_event
+from app.cases.identity import write_blind_indexes
+from app.cases.models import Case, IdentityRecord
+from app.cases.schemas import IdentityInput
+from app.cases.vocab import IdentityField
+from app.runtime import Runtime
+from app.vault.crypto import Cipher
+
+BATCH = 500
+FIELDS = [f.value for f in IdentityField]
+MAINTENANCE = ObjectRef("vault", uuid.UUID(int=0))
+
+
+async def _batches(runtime: Runtime, model: Any, key: Any) -> Any:
+    """Yield (session, rows) batch by batch, keyset-ordered by ``key``, one transaction each."""
+    after: Any = None
+    while True:
+        async with runtime.db.transaction() as session:
+            query = select(model).order_by(key).limit(BATCH)
+            if after is not None:
+                query = query.where(key > after)
+            rows = list((await session.execute(query)).scalars())
+            if not rows:
+                return
+            yield session, rows
+            after = getattr(rows[-1], key.key)
+
+
+def _rotate_value(cipher: Cipher, stored: str | None, context: bytes) -> str | None:
+    if stored is None or not cipher.needs_rotation(stored):
+        return None
+    return cipher.encrypt(cipher.decrypt(stored, context), context)
+
+
+async def rotate_vault(runtime: Runtime) -> dict[str, Any]:
+    """Re-encrypt every value not under the active key. Returns what it did."""
+    cipher = runtime.cipher
+    values = 0
+    async for session, records in _batches(runtime, IdentityRecord, IdentityRecord.case_id):
+        for record in records:
+            changed = {}
+            for field in FIELDS:
+                context = Cipher.context("identity_records", record.case_id, field)
+                fresh = _rotate_value(cipher, getattr(record, field), context)
+                if fresh is not None:
+                    changed[field] = fresh
+            if changed:
+                values += len(changed)
+                await session.execute(
+                    update(IdentityRecord)
+                    .where(IdentityRecord.case_id == record.case_id)
+                    .values(**changed)
+                )
+    async for session, cases in _batches(runtime, Case, Case.id):
+        for case in cases:
+            fresh = _rotate_value(cipher, case.placement, Cipher.context("cases", case.id, "placement"))
+            if fresh is not None:
+                values += 1
+                # A plain UPDATE of one column: the case's version and updated_at stay as they were.
+                await session.execute(update(Case).where(Case.id == case.id).values(placement=fresh))
+    summary = {"active_key": cipher.active, "values_reencrypted": values}
+    async with runtime.db.transaction() as session:
+        await _maintenance_event(session, "vault.keys_rotated", summary)
+    return summary
+
+
+async def rotate_blind_indexes(runtime: Runtime) -> dict[str, Any]:
+    """Recompute every blind index under the active blind-index key (needs the plaintext)."""
+    records = 0
+    async for session, rows in _batches(runtime, IdentityRecord, IdentityRecord.case_id):
+        for record in rows:
+            terms: dict[str, Any] = {}
+            for field in ("names", "aliases", "date_of_birth", "phones"):
+                stored = getattr(record, field)
+                if stored is not None:
+                    context = Cipher.context("identity_records", record.case_id, field)
+                    terms[field] = json.loads(runtime.cipher.decrypt(stored, context))
+            await write_blind_indexes(
+                session, runtime.blind_index, record.case_id, IdentityInput.model_validate(terms)
+            )
+            records += 1
+    summary = {"active_key": runtime.blind_index.active, "records_reindexed": records}
+    async with runtime.db.transaction() as session:
+        await _maintenance_event(session, "vault.blind_index_rotated", summary)
+    return summary
+
+
+async def _maintenance_event(session: AsyncSession, action: str, summary: dict[str, Any]) -> None:
+    await record_event(
+        session,
+        SYSTEM,
+        action,
+        [MAINTENANCE],
+        [Change(MAINTENANCE, key, value) for key, value in summary.items()],
+    )
