@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -67,6 +68,17 @@ def _visible_case(h: Harness, caller: Caller) -> Any:
 def _party_event(h: Harness, caller: Caller) -> Any:
     """A rescue event the caller's agency took part in."""
     return h.case(h.agency(AgencyType.POLICE), parties=[caller.agency]).rescue_event_id
+
+
+def _production(h: Harness, caller: Caller) -> Request:
+    case = _visible_case(h, caller)
+    cwc = h.agency(AgencyType.CWC, "IN-MH")
+    body = {
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "authority_id": str(cwc.id),
+        "journey_hours": 3,
+    }
+    return f"/v1/cases/{case.id}/production-report", {"json": body}
 
 
 VICTIM = {"track": "adult", "exploitation_types": ["labour"], "identity": {"names": ["Rekha"]}}
@@ -177,6 +189,18 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
         f"/v1/cases/{_visible_case(h, c).id}/identity?purpose=production&fields=names",
         {},
     ),
+    ("PATCH", "/v1/cases/{case_id}"): lambda h, c: (
+        f"/v1/cases/{_visible_case(h, c).id}",
+        {
+            "json": {"home_district": "Gumla"},
+            "headers": {"If-Match": '"1"', "Content-Type": "application/merge-patch+json"},
+        },
+    ),
+    ("PUT", "/v1/cases/{case_id}/assignees"): lambda h, c: (
+        f"/v1/cases/{_visible_case(h, c).id}/assignees",
+        {"json": {"user_ids": [str(c.user.id)] if c.user else []}},
+    ),
+    ("POST", "/v1/cases/{case_id}/production-report"): lambda h, c: _production(h, c),
     ("POST", "/v1/cases/search"): lambda h, c: (
         "/v1/cases/search",
         {"json": {"purpose": "production", "name": "Sunita"}},

@@ -82,9 +82,8 @@ RELATIONS: dict[str, Callable[[Principal], ColumnElement[bool] | None]] = {
 
 
 def relation_columns(principal: Principal) -> dict[str, ColumnElement[bool]]:
-    """The relations that can hold for this principal, each as a boolean SQL condition."""
-    if not principal.can(Permission.CASES_READ):
-        return {}
+    """The relations that can hold for this principal, each as a boolean SQL condition. (What a
+    principal may do through them is the route's permission; this says only which cases.)"""
     found = {}
     for name, rule in RELATIONS.items():
         clause = rule(principal)
@@ -131,7 +130,8 @@ CORE = frozenset(
     {
         "id", "code", "track", "stage", "rescue_event_id", "owner_agency_id",
         "competent_authority_id", "exploitation_types", "opened_at", "closed_at",
-        "closure_reason", "version", "created_at", "updated_at",
+        "closure_reason", "version", "created_at", "updated_at", "produced_at",
+        "producing_agency_id", "journey_hours",
     }
 )  # fmt: skip
 JURISDICTION = frozenset(

@@ -46,6 +46,7 @@ FIELD_CLASSES: dict[tuple[str, str], FieldClass] = {
     ("user", "code_hash"): FieldClass.CREDENTIAL,
     ("client", "secret"): FieldClass.CREDENTIAL,
     ("client", "secret_hash"): FieldClass.CREDENTIAL,
+    ("case", "placement"): FieldClass.PLACEMENT,
 }
 
 

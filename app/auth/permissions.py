@@ -24,6 +24,9 @@ class Permission(StrEnum):
     METRICS_READ = "metrics:read"
     CASES_CREATE = "cases:create"
     CASES_READ = "cases:read"
+    CASES_UPDATE = "cases:update"
+    CASES_ASSIGN = "cases:assign"
+    CASES_PRODUCE = "cases:produce"
     IDENTITY_READ = "identity:read"
     IDENTITY_SEARCH = "identity:search"
 
@@ -62,12 +65,19 @@ _EVERY_PERSON = {P.PROFILE_READ, P.PROFILE_PASSWORD, P.SESSIONS_REVOKE, P.AGENCI
 
 # Who records a rescue and its cases; who reads cases; who may ask for identity (with a purpose,
 # and only where a relation to the case allows it: app/access/cases.py).
-_CASE_CREATORS = {P.CASES_CREATE, P.CASES_READ, P.IDENTITY_READ, P.IDENTITY_SEARCH}
+_CASE_CREATORS = {
+    P.CASES_CREATE,
+    P.CASES_READ,
+    P.CASES_UPDATE,
+    P.CASES_PRODUCE,
+    P.IDENTITY_READ,
+    P.IDENTITY_SEARCH,
+}
 _IDENTITY_READERS = {P.CASES_READ, P.IDENTITY_READ, P.IDENTITY_SEARCH}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
-    Role.SUPERVISOR: frozenset(_EVERY_PERSON | _CASE_CREATORS),
+    Role.SUPERVISOR: frozenset(_EVERY_PERSON | _CASE_CREATORS | {P.CASES_ASSIGN}),
     Role.POLICE_OFFICER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
     Role.CWC_MEMBER: frozenset(_EVERY_PERSON | _IDENTITY_READERS),
     Role.MAGISTRATE: frozenset(_EVERY_PERSON | _IDENTITY_READERS),
@@ -118,6 +128,8 @@ MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
     {
         P.IDENTITY_READ,
         P.IDENTITY_SEARCH,
+        # Naming the people who work a case is a supervisor's act, not an integration's.
+        P.CASES_ASSIGN,
         P.PROFILE_PASSWORD,
         P.AGENCIES_MANAGE,
         P.AGENCY_ADMINS_MANAGE,

@@ -96,6 +96,10 @@ class Case(Base):
     trafficking_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Where she is now: `safety` data, a vault ciphertext.
     placement: Mapped[str | None] = mapped_column(Text)
+    # The production report (DOMAIN.md section 2, JJ s.31 / ITPA s.15).
+    produced_at: Mapped[datetime | None]
+    producing_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
+    journey_hours: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closure_reason: Mapped[str | None] = mapped_column(String(200))

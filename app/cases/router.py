@@ -3,26 +3,29 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime
 
 from app.agencies.states import normalise_state
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.cases import disclosure, service
+from app.cases import changes, disclosure, service
 from app.cases.schemas import (
+    AssigneesSet,
     CaseCreate,
     CaseRead,
     CaseSearch,
+    CaseUpdate,
     IdentityRead,
+    ProductionReport,
     RescueEventCreate,
     RescueEventCreated,
     RescueEventRead,
     SearchResult,
 )
 from app.cases.vocab import ExploitationType, IdentityField, Purpose, Stage, Track
-from app.concurrency import set_etag
+from app.concurrency import required_version, set_etag
 from app.deps import RuntimeDep, Session
 from app.errors import Problem, documented
 from app.idempotency.replay import no_replay, replays_as
@@ -31,6 +34,9 @@ from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
 router = APIRouter(tags=["cases"], route_class=GuardedRoute)
 
 Creator = Annotated[Principal, require(Permission.CASES_CREATE)]
+Updater = Annotated[Principal, require(Permission.CASES_UPDATE)]
+Assigner = Annotated[Principal, require(Permission.CASES_ASSIGN)]
+Producer = Annotated[Principal, require(Permission.CASES_PRODUCE)]
 Reader = Annotated[Principal, require(Permission.CASES_READ)]
 IdentityReader = Annotated[Principal, require(Permission.IDENTITY_READ)]
 Searcher = Annotated[Principal, require(Permission.IDENTITY_SEARCH)]
@@ -212,3 +218,70 @@ async def search_cases(
     hits = await disclosure.search(session, runtime, principal, body)
     response.headers.update(NO_STORE)
     return SearchResult(items=hits)
+
+
+@router.patch(
+    "/v1/cases/{case_id}",
+    operation_id="cases-update",
+    response_model=CaseRead,
+    responses=documented(412, 428),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/CaseUpdate"}}
+            }
+        }
+    },
+)
+async def update_case(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Updater,
+    case_id: uuid.UUID,
+    body: CaseUpdate,
+    if_match: Annotated[str | None, Header(description="The ETag of the version read.")] = None,
+) -> dict[str, Any]:
+    """A JSON merge patch (``application/merge-patch+json``) of what the owning agency records;
+    the stage, owner and code never change this way. Needs the ETag read, as If-Match."""
+    expected = required_version(if_match)
+    case = await changes.update_case(session, runtime, principal, case_id, body, expected)
+    set_etag(response, case.version)
+    return await service.read_case(session, runtime, principal, case.id)
+
+
+@router.put("/v1/cases/{case_id}/assignees", operation_id="cases-set-assignees", response_model=CaseRead)
+async def set_assignees(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Assigner,
+    case_id: uuid.UUID,
+    body: AssigneesSet,
+) -> dict[str, Any]:
+    """The owner's supervisor names the staff working the case (they may read its identity)."""
+    case = await changes.set_assignees(session, runtime, principal, case_id, body)
+    set_etag(response, case.version)
+    return await service.read_case(session, runtime, principal, case.id)
+
+
+@router.post(
+    "/v1/cases/{case_id}/production-report",
+    operation_id="cases-report-production",
+    response_model=CaseRead,
+    responses=documented(409),
+    openapi_extra=replays_as("case", "path:case_id"),
+)
+async def report_production(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Producer,
+    case_id: uuid.UUID,
+    body: ProductionReport,
+) -> dict[str, Any]:
+    """The victim was produced before the CWC (child) or a Magistrate (adult), who is now seized
+    of the case: ``rescued`` -> ``produced`` (JJ s.31, ITPA s.15)."""
+    case = await changes.report_production(session, runtime, principal, case_id, body)
+    set_etag(response, case.version)
+    return await service.read_case(session, runtime, principal, case.id)

@@ -137,6 +137,56 @@ class RescueEventCreate(Strict):
     _norm_state = field_validator("state")(normalise_state)
 
 
+class FlagsPatch(Strict):
+    trafficker_contact: bool | None = None
+    family_complicity: bool | None = None
+
+
+class ReferencesPatch(Strict):
+    ghar_id: str | None = Field(default=None, max_length=60)
+    vatsalya_id: str | None = Field(default=None, max_length=60)
+    cwc_case_number: str | None = Field(default=None, max_length=60)
+    fir_number: str | None = Field(default=None, max_length=60)
+    court_case_number: str | None = Field(default=None, max_length=60)
+
+
+class CaseUpdate(Strict):
+    """A JSON merge patch (RFC 7396) of what the owner records about a case. Stage, owner, code,
+    version and ids are not here: changing them is a 422 (they move only by the acts of
+    DOMAIN.md section 2). ``null`` clears a field; flags and references merge key by key."""
+
+    current_district: str | None = Field(default=None, max_length=100)
+    home_state: str | None = None
+    home_district: str | None = Field(default=None, max_length=100)
+    home_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    village_tracing: VillageTracing | None = None
+    sex: Sex | None = None
+    age_claimed: int | None = Field(default=None, ge=0, le=120)
+    nationality: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    languages: list[str] | None = Field(default=None, max_length=10)
+    disability: str | None = _SHORT
+    interpreter_needed: bool | None = None
+    exploitation_types: list[ExploitationType] | None = Field(default=None, min_length=1, max_length=8)
+    flags: FlagsPatch | None = None
+    references: ReferencesPatch | None = None
+    trafficking_context: TraffickingContext | None = None
+    placement: str | None = Field(default=None, max_length=1000)
+
+    _norm_home = field_validator("home_state")(_state)
+
+
+class AssigneesSet(Strict):
+    user_ids: list[uuid.UUID] = Field(max_length=20)
+
+
+class ProductionReport(Strict):
+    """The victim produced before the CWC (child) or a Magistrate (adult)."""
+
+    occurred_at: AwareDatetime
+    authority_id: uuid.UUID = Field(description="The CWC or Magistrate's court, now seized of the case.")
+    journey_hours: int = Field(ge=0, le=240, description="Journey time, excluded from the 24 hours.")
+
+
 class CaseCreate(VictimInput):
     rescue_event_id: uuid.UUID
 

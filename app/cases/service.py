@@ -359,6 +359,7 @@ def shape(
             "home_state", "home_district", "home_country", "village_tracing", "sex",
             "age_claimed", "age_determined", "age_basis", "nationality", "languages",
             "disability", "interpreter_needed", "trafficking_context", "references",
+            "produced_at", "producing_agency_id", "journey_hours",
         )
     }  # fmt: skip
     full["exploitation_types"] = sorted(exploitation)

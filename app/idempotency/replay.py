@@ -15,6 +15,7 @@ from app.access.visibility import visible_clients
 from app.agencies import service as agencies
 from app.agencies.schemas import AgencyRead
 from app.auth.current import first_checked
+from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.cases import service as cases
 from app.clients.models import MachineClient
@@ -57,6 +58,8 @@ async def _client(
 async def _case(
     session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
 ) -> dict[str, Any]:
+    if principal.can(Permission.CASES_READ):
+        return await cases.read_case(session, runtime, principal, id_)
     found = await cases.created_cases(session, principal, [id_])
     if not found:
         raise not_found("case")
