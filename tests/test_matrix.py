@@ -201,6 +201,13 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
         {"json": {"user_ids": [str(c.user.id)] if c.user else []}},
     ),
     ("POST", "/v1/cases/{case_id}/production-report"): lambda h, c: _production(h, c),
+    ("PATCH", "/v1/cases/{case_id}/identity"): lambda h, c: (
+        f"/v1/cases/{_visible_case(h, c).id}/identity?purpose=family_tracing",
+        {
+            "json": {"aliases": ["Munni"]},
+            "headers": {"If-Match": '"1"', "Content-Type": "application/merge-patch+json"},
+        },
+    ),
     ("POST", "/v1/cases/search"): lambda h, c: (
         "/v1/cases/search",
         {"json": {"purpose": "production", "name": "Sunita"}},

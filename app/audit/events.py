@@ -37,6 +37,11 @@ HASHED_CLASSES = frozenset(
     {FieldClass.IDENTITY, FieldClass.MEDICAL_COUNSELLING, FieldClass.SAFETY, FieldClass.PLACEMENT}
 )
 
+_IDENTITY_FIELDS = (
+    "names", "aliases", "date_of_birth", "photo_ref", "family_names", "home_address",
+    "home_village", "present_address", "school", "phones", "id_numbers", "bank_details",
+)  # fmt: skip
+
 # (object type, field) -> class, for every field that is not plain. Resources register theirs here.
 FIELD_CLASSES: dict[tuple[str, str], FieldClass] = {
     ("user", "password"): FieldClass.CREDENTIAL,
@@ -47,6 +52,7 @@ FIELD_CLASSES: dict[tuple[str, str], FieldClass] = {
     ("client", "secret"): FieldClass.CREDENTIAL,
     ("client", "secret_hash"): FieldClass.CREDENTIAL,
     ("case", "placement"): FieldClass.PLACEMENT,
+    **{("identity", field): FieldClass.IDENTITY for field in _IDENTITY_FIELDS},
 }
 
 

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     CASES_PRODUCE = "cases:produce"
     IDENTITY_READ = "identity:read"
     IDENTITY_SEARCH = "identity:search"
+    IDENTITY_UPDATE = "identity:update"
 
 
 class Role(StrEnum):
@@ -72,8 +73,9 @@ _CASE_CREATORS = {
     P.CASES_PRODUCE,
     P.IDENTITY_READ,
     P.IDENTITY_SEARCH,
+    P.IDENTITY_UPDATE,
 }
-_IDENTITY_READERS = {P.CASES_READ, P.IDENTITY_READ, P.IDENTITY_SEARCH}
+_IDENTITY_READERS = {P.CASES_READ, P.IDENTITY_READ, P.IDENTITY_SEARCH, P.IDENTITY_UPDATE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
@@ -128,6 +130,7 @@ MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
     {
         P.IDENTITY_READ,
         P.IDENTITY_SEARCH,
+        P.IDENTITY_UPDATE,
         # Naming the people who work a case is a supervisor's act, not an integration's.
         P.CASES_ASSIGN,
         P.PROFILE_PASSWORD,

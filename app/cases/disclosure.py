@@ -5,15 +5,17 @@ cases whose identity the caller may read, and is rate-limited per user."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, exists, false, insert, or_, select, true
+from sqlalchemy import ColumnElement, CursorResult, exists, false, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.cases import assigned_to, field_set, relation_columns, visible_cases
+from app.audit.events import Actor, Change, ObjectRef, record_event
 from app.audit.models import AccessLogEntry
 from app.auth import throttle
 from app.auth.current import rows_checked
@@ -21,9 +23,10 @@ from app.auth.permissions import Role
 from app.auth.principal import Principal
 from app.cases import identity as vault
 from app.cases.models import BlindIndex, Case, IdentityRecord
-from app.cases.schemas import CaseSearch, IdentityRead, SearchHit
+from app.cases.schemas import CaseSearch, IdentityInput, IdentityPatch, IdentityRead, SearchHit
 from app.cases.service import get_case_row
 from app.cases.vocab import IdentityField, Purpose
+from app.concurrency import stale
 from app.context import request_id_var
 from app.errors import Problem
 from app.runtime import Runtime
@@ -185,3 +188,86 @@ async def search(
         runtime.now(),
     )
     return hits
+
+
+async def update_identity(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    case_id: uuid.UUID,
+    purpose: Purpose,
+    patch: IdentityPatch,
+    expected_version: int,
+) -> int:
+    """Change identity fields the caller's relation allows, for a stated purpose, against the
+    identity version it read; the blind indexes follow. Returns the new version."""
+    case, relations, assigned = await get_case_row(session, principal, case_id)
+    allowed = field_set(
+        principal, relations, assigned=assigned, family_complicity=case.flag_family_complicity
+    )
+    sent = patch.model_dump(exclude_unset=True, mode="json")
+    if not allowed.identity_fields or purpose not in allowed.purposes:
+        raise Problem(
+            403, "Your relation to this case does not allow changing its identity for this purpose."
+        )
+    refused = sorted(set(sent) - {f.value for f in allowed.identity_fields})
+    if refused:
+        raise Problem(
+            403, f"Your relation to this case does not allow these fields: {', '.join(refused)}."
+        )
+    record = await session.get(IdentityRecord, case.id, with_for_update=True)
+    if record is None:
+        raise Problem(409, "This case has no identity record.")
+    if record.version != expected_version:
+        raise stale()
+    cipher = runtime.cipher
+    values: dict[str, str | None] = {}
+    for field, value in sent.items():
+        empty = value is None or value == []
+        context = cipher.context("identity_records", case.id, field)
+        values[field] = None if empty else cipher.encrypt(json.dumps(value), context)
+    result = await session.execute(
+        update(IdentityRecord)
+        .where(IdentityRecord.case_id == case.id, IdentityRecord.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=runtime.now())
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise stale()
+    await session.refresh(record)
+    searchable = vault.decrypt_fields(
+        cipher,
+        record,
+        [IdentityField.NAMES, IdentityField.ALIASES, IdentityField.DATE_OF_BIRTH, IdentityField.PHONES],
+    )
+    terms = {k: v for k, v in searchable.items() if v is not None}
+    await vault.write_blind_indexes(
+        session, runtime.blind_index, case.id, IdentityInput.model_validate(terms)
+    )
+    ref = ObjectRef("identity", case.id)
+    await record_event(
+        session,
+        Actor.of(principal),
+        "case.identity_updated",
+        [ObjectRef("case", case.id)],
+        [Change(ref, field, value) for field, value in sent.items()],
+        case_id=case.id,
+    )
+    await _log(
+        session,
+        principal,
+        "/v1/cases/{case_id}/identity",
+        "PATCH",
+        "write",
+        purpose,
+        sorted(sent),
+        [case.id],
+        runtime.now(),
+    )
+    return expected_version + 1
+
+
+async def identity_version(session: AsyncSession, case_id: uuid.UUID) -> int:
+    version = await session.scalar(
+        select(IdentityRecord.version).where(IdentityRecord.case_id == case_id)
+    )
+    return int(version or 0)

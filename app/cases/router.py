@@ -17,6 +17,7 @@ from app.cases.schemas import (
     CaseRead,
     CaseSearch,
     CaseUpdate,
+    IdentityPatch,
     IdentityRead,
     ProductionReport,
     RescueEventCreate,
@@ -39,6 +40,7 @@ Assigner = Annotated[Principal, require(Permission.CASES_ASSIGN)]
 Producer = Annotated[Principal, require(Permission.CASES_PRODUCE)]
 Reader = Annotated[Principal, require(Permission.CASES_READ)]
 IdentityReader = Annotated[Principal, require(Permission.IDENTITY_READ)]
+IdentityWriter = Annotated[Principal, require(Permission.IDENTITY_UPDATE)]
 Searcher = Annotated[Principal, require(Permission.IDENTITY_SEARCH)]
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -199,7 +201,43 @@ async def read_identity(
     Every read is logged (who, when, purpose, fields) before the answer is sent."""
     read = await disclosure.read_identity(session, runtime, principal, case_id, purpose, fields)
     response.headers.update(NO_STORE)
+    set_etag(response, await disclosure.identity_version(session, case_id))
     return read
+
+
+@router.patch(
+    "/v1/cases/{case_id}/identity",
+    operation_id="cases-update-identity",
+    status_code=204,
+    response_class=Response,
+    responses=documented(409, 412, 428),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/merge-patch+json": {
+                    "schema": {"$ref": "#/components/schemas/IdentityPatch"}
+                }
+            }
+        }
+    },
+)
+async def update_identity(
+    runtime: RuntimeDep,
+    session: Session,
+    principal: IdentityWriter,
+    case_id: uuid.UUID,
+    purpose: Annotated[Purpose, Query(description="Why identity is changed; logged.")],
+    body: IdentityPatch,
+    if_match: Annotated[
+        str | None, Header(description="The identity's ETag, from its last read.")
+    ] = None,
+) -> Response:
+    """Change identity fields (a merge patch) for a stated purpose, against the version read."""
+    expected = required_version(if_match)
+    version = await disclosure.update_identity(
+        session, runtime, principal, case_id, purpose, body, expected
+    )
+    return Response(status_code=204, headers={"ETag": f'"{version}"', **NO_STORE})
 
 
 @router.post(

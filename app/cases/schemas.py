@@ -62,6 +62,23 @@ class IdentityInput(Strict):
         return cleaned
 
 
+class IdentityPatch(Strict):
+    """A JSON merge patch of identity fields: a field sent replaces the stored one; null clears it."""
+
+    names: list[str] | None = Field(default=None, max_length=10)
+    aliases: list[str] | None = Field(default=None, max_length=20)
+    date_of_birth: date | None = None
+    photo_ref: str | None = _SHORT
+    family_names: list[str] | None = Field(default=None, max_length=20)
+    home_address: str | None = Field(default=None, max_length=1000)
+    home_village: str | None = _SHORT
+    present_address: str | None = Field(default=None, max_length=1000)
+    school: str | None = _SHORT
+    phones: list[str] | None = Field(default=None, max_length=10)
+    id_numbers: list[str] | None = Field(default=None, max_length=10)
+    bank_details: str | None = Field(default=None, max_length=500)
+
+
 class RouteEvent(Strict):
     kind: RouteEventKind
     state: str | None = None

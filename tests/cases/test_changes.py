@@ -151,3 +151,41 @@ def test_production_seizes_the_authority_once(h: Harness) -> None:
     assert again.status_code == 409
     assert "production-report" not in again.json()["allowed_actions"]
     assert "update" in again.json()["allowed_actions"]
+
+
+def test_identity_is_changed_with_a_purpose_and_the_etag_and_search_follows(h: Harness) -> None:
+    ngo = h.agency(AgencyType.NGO, "IN-MH")
+    headers = h.auth(h.user(ngo, Role.SUPERVISOR))
+    case = h.case(ngo)
+    base = f"/v1/cases/{case.id}/identity"
+    read = h.client.get(f"{base}?purpose=family_tracing&fields=names", headers=headers)
+    etag = read.headers["etag"]
+    patch_headers = {**headers, "Content-Type": MERGE}
+    body = {"names": ["Anjali Devi"], "phones": ["+91 90000 11111"]}
+    assert (
+        h.client.patch(f"{base}?purpose=family_tracing", json=body, headers=patch_headers).status_code
+        == 428
+    )
+    done = h.client.patch(
+        f"{base}?purpose=family_tracing", json=body, headers={**patch_headers, "If-Match": etag}
+    )
+    assert done.status_code == 204, done.text
+    stale = h.client.patch(
+        f"{base}?purpose=family_tracing", json=body, headers={**patch_headers, "If-Match": etag}
+    )
+    assert stale.status_code == 412
+    now = h.client.get(
+        f"{base}?purpose=family_tracing&fields=names&fields=phones", headers=headers
+    ).json()
+    assert now["fields"] == {"names": ["Anjali Devi"], "phones": ["+91 90000 11111"]}
+    found = h.client.post(
+        "/v1/cases/search", json={"purpose": "family_tracing", "name": "अंजली देवी"}, headers=headers
+    )
+    assert [hit["id"] for hit in found.json()["items"]] == [str(case.id)]
+    gone = h.client.post(
+        "/v1/cases/search", json={"purpose": "family_tracing", "name": "Sunita Kumari"}, headers=headers
+    )
+    assert gone.json()["items"] == []
+    event = h.sql("SELECT changes FROM audit_events WHERE action = 'case.identity_updated'")
+    assert "Anjali" not in repr(event)
+    assert "hmac-sha256:" in repr(event)
