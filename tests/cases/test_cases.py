@@ -443,3 +443,42 @@ def test_rescue_events_replay_with_an_idempotency_key(h: Harness, world: dict[st
     assert again.headers["idempotent-replayed"] == "true"
     assert [c["id"] for c in again.json()["cases"]] == [c["id"] for c in first.json()["cases"]]
     assert h.sql("SELECT count(*) FROM cases")[0][0] == 2
+
+
+@pytest.mark.parametrize("outsider", ["unrelated_ngo", "other_state_police", "commission", "auditor"])
+def test_outsiders_cannot_change_a_case(h: Harness, world: dict[str, Any], outsider: str) -> None:
+    case = h.case(world["ngo"])
+    if outsider == "unrelated_ngo":
+        user = h.user(h.agency(AgencyType.NGO, "IN-MH"), Role.SUPERVISOR)
+    elif outsider == "other_state_police":
+        user = h.user(h.agency(AgencyType.POLICE, "IN-JH"), Role.POLICE_OFFICER, Role.SUPERVISOR)
+    elif outsider == "commission":
+        user = h.user(h.agency(AgencyType.COMMISSION, "IN-MH"), Role.COMMISSION_OFFICER)
+    else:
+        user = h.user(h.agency(AgencyType.AUDIT, None), Role.AUDITOR)
+    headers = h.auth(user)
+    before = h.sql("SELECT count(*) FROM audit_events")[0][0]
+    merge = {**headers, "If-Match": '"1"', "Content-Type": "application/merge-patch+json"}
+    answers = [
+        h.client.patch(f"/v1/cases/{case.id}", json={"home_district": "X1"}, headers=merge),
+        h.client.put(f"/v1/cases/{case.id}/assignees", json={"user_ids": []}, headers=headers),
+        h.client.post(
+            f"/v1/cases/{case.id}/production-report",
+            json={
+                "occurred_at": "2026-11-29T00:00:00+00:00",
+                "authority_id": str(uuid.uuid4()),
+                "journey_hours": 1,
+            },
+            headers=headers,
+        ),
+        h.client.patch(
+            f"/v1/cases/{case.id}/identity?purpose=production", json={"names": ["X"]}, headers=merge
+        ),
+    ]
+    statuses = [a.status_code for a in answers]
+    if outsider in ("unrelated_ngo", "other_state_police"):
+        assert statuses == [404, 404, 404, 404]  # holds the permission, cannot see the case
+    else:
+        assert statuses == [403, 403, 403, 403]  # lacks the permission, whatever the id
+    assert h.sql("SELECT count(*) FROM audit_events")[0][0] == before
+    assert h.sql("SELECT version FROM cases")[0][0] == 1
