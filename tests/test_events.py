@@ -32,6 +32,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("POST", "/v1/cases"): ["case.created"],
     ("POST", "/v1/cases/search"): [],
     ("PATCH", "/v1/cases/{case_id}"): ["case.updated"],
+    ("POST", "/v1/cases/{case_id}/notes"): ["case.note_added"],
     ("PATCH", "/v1/cases/{case_id}/identity"): ["case.identity_updated"],
     ("PUT", "/v1/cases/{case_id}/assignees"): ["case.assignees_set"],
     ("POST", "/v1/cases/{case_id}/production-report"): ["case.produced"],

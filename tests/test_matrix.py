@@ -208,6 +208,11 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
             "headers": {"If-Match": '"1"', "Content-Type": "application/merge-patch+json"},
         },
     ),
+    ("POST", "/v1/cases/{case_id}/notes"): lambda h, c: (
+        f"/v1/cases/{_visible_case(h, c).id}/notes",
+        {"json": {"sensitivity": "general", "body": "Met the family at the CWC."}},
+    ),
+    ("GET", "/v1/cases/{case_id}/notes"): lambda h, c: (f"/v1/cases/{_visible_case(h, c).id}/notes", {}),
     ("POST", "/v1/cases/search"): lambda h, c: (
         "/v1/cases/search",
         {"json": {"purpose": "production", "name": "Sunita"}},

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Role
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseAssignee, RescueEvent, RescueEventAgency
-from app.cases.vocab import SAFETY_WHEN_FAMILY_COMPLICIT, IdentityField, Purpose
+from app.cases.vocab import SAFETY_WHEN_FAMILY_COMPLICIT, IdentityField, Purpose, Sensitivity
 
 # ---- relations --------------------------------------------------------------------------------
 
@@ -180,6 +180,33 @@ FIELD_SETS: dict[str, FieldSet] = {
     "commission": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
     "auditor": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK, frozenset(), frozenset()),
 }
+
+
+# Which note classes each relation may read (identity-class notes also need a purpose).
+NOTE_CLASSES: dict[str, frozenset[Sensitivity]] = {
+    "owner": frozenset(Sensitivity),
+    "competent_authority": frozenset(Sensitivity),
+    "rescue_party": frozenset({Sensitivity.GENERAL}),
+    "commission": frozenset({Sensitivity.GENERAL}),
+    "auditor": frozenset({Sensitivity.GENERAL}),
+}
+# Relations through which notes are written: the owning agency and the authority seized.
+NOTE_WRITERS = frozenset({"owner", "competent_authority"})
+
+
+def note_classes(principal: Principal, relations: set[str], *, assigned: bool) -> frozenset[Sensitivity]:
+    """The note classes ``principal`` may read on a case it holds ``relations`` to. Within the
+    owner, only supervisors and assigned staff read beyond ``general`` (as with identity);
+    commissions, auditors and machine clients read ``general`` only."""
+    readable: set[Sensitivity] = set()
+    for name in relations:
+        classes = set(NOTE_CLASSES[name])
+        if name == "owner" and not (Role.SUPERVISOR in principal.roles or assigned):
+            classes = {Sensitivity.GENERAL}
+        readable |= classes
+    if principal.kind == "client" or not principal.can(Permission.IDENTITY_READ):
+        readable &= {Sensitivity.GENERAL}
+    return frozenset(readable)
 
 
 def field_set(

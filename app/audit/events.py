@@ -88,6 +88,8 @@ class Change:
     field: str
     new: Any
     old: Any = None
+    # For values whose class is decided per row (a note's sensitivity), not by the field.
+    klass: FieldClass | None = None
 
 
 class EventHasher:
@@ -108,7 +110,7 @@ def configure_event_hasher(key: bytes) -> None:
 
 
 def _redact(change: Change) -> dict[str, Any] | None:
-    klass = FIELD_CLASSES.get((change.object.type, change.field), FieldClass.PLAIN)
+    klass = change.klass or FIELD_CLASSES.get((change.object.type, change.field), FieldClass.PLAIN)
     if klass is FieldClass.CREDENTIAL:
         return None
     entry: dict[str, Any] = {

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     IDENTITY_READ = "identity:read"
     IDENTITY_SEARCH = "identity:search"
     IDENTITY_UPDATE = "identity:update"
+    NOTES_WRITE = "notes:write"
 
 
 class Role(StrEnum):
@@ -67,6 +68,7 @@ _EVERY_PERSON = {P.PROFILE_READ, P.PROFILE_PASSWORD, P.SESSIONS_REVOKE, P.AGENCI
 # Who records a rescue and its cases; who reads cases; who may ask for identity (with a purpose,
 # and only where a relation to the case allows it: app/access/cases.py).
 _CASE_CREATORS = {
+    P.NOTES_WRITE,
     P.CASES_CREATE,
     P.CASES_READ,
     P.CASES_UPDATE,
@@ -75,7 +77,13 @@ _CASE_CREATORS = {
     P.IDENTITY_SEARCH,
     P.IDENTITY_UPDATE,
 }
-_IDENTITY_READERS = {P.CASES_READ, P.IDENTITY_READ, P.IDENTITY_SEARCH, P.IDENTITY_UPDATE}
+_IDENTITY_READERS = {
+    P.CASES_READ,
+    P.IDENTITY_READ,
+    P.IDENTITY_SEARCH,
+    P.IDENTITY_UPDATE,
+    P.NOTES_WRITE,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset(_EVERY_PERSON | _CASE_CREATORS),

@@ -167,3 +167,19 @@ class BlindIndex(Base):
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # name | dob | phone
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(16))
+
+
+class CaseNote(Base):
+    """A note on a case. Its body is plaintext only for class ``general``; otherwise a vault
+    ciphertext bound to this row."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case_id_created_at", "case_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    sensitivity: Mapped[str] = mapped_column(String(24))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID]
+    author_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from app.agencies.states import normalise_state
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.cases import changes, disclosure, service
+from app.cases import changes, disclosure, notes, service
 from app.cases.schemas import (
     AssigneesSet,
     CaseCreate,
@@ -19,6 +19,9 @@ from app.cases.schemas import (
     CaseUpdate,
     IdentityPatch,
     IdentityRead,
+    NoteCreate,
+    NoteList,
+    NoteRead,
     ProductionReport,
     RescueEventCreate,
     RescueEventCreated,
@@ -41,6 +44,7 @@ Producer = Annotated[Principal, require(Permission.CASES_PRODUCE)]
 Reader = Annotated[Principal, require(Permission.CASES_READ)]
 IdentityReader = Annotated[Principal, require(Permission.IDENTITY_READ)]
 IdentityWriter = Annotated[Principal, require(Permission.IDENTITY_UPDATE)]
+NoteWriter = Annotated[Principal, require(Permission.NOTES_WRITE)]
 Searcher = Annotated[Principal, require(Permission.IDENTITY_SEARCH)]
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -323,3 +327,41 @@ async def report_production(
     case = await changes.report_production(session, runtime, principal, case_id, body)
     set_etag(response, case.version)
     return await service.read_case(session, runtime, principal, case.id)
+
+
+@router.post(
+    "/v1/cases/{case_id}/notes",
+    operation_id="cases-add-note",
+    status_code=201,
+    response_model=NoteRead,
+    openapi_extra=replays_as("note"),
+)
+async def add_note(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: NoteWriter,
+    case_id: uuid.UUID,
+    body: NoteCreate,
+) -> NoteRead:
+    """A note of a sensitivity class (``general`` plain; ``identity``, ``medical_counselling`` and
+    ``safety`` encrypted), by the owning agency or the authority seized of the case."""
+    response.headers.update(NO_STORE)
+    return await notes.add_note(session, runtime, principal, case_id, body)
+
+
+@router.get("/v1/cases/{case_id}/notes", operation_id="cases-list-notes", response_model=NoteList)
+async def list_notes(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Reader,
+    case_id: uuid.UUID,
+    purpose: Annotated[
+        Purpose | None, Query(description="Needed to include identity-class notes.")
+    ] = None,
+) -> NoteList:
+    """The notes of classes the caller's relation allows, newest first; logged before the answer."""
+    items, classes = await notes.list_notes(session, runtime, principal, case_id, purpose)
+    response.headers.update(NO_STORE)
+    return NoteList(items=items, readable_classes=sorted(classes))

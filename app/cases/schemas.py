@@ -19,6 +19,7 @@ from app.cases.vocab import (
     RecruitmentMethod,
     RescueType,
     RouteEventKind,
+    Sensitivity,
     Sex,
     SexualExploitation,
     Track,
@@ -252,6 +253,28 @@ class CaseSearch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     date_of_birth: date | None = None
     phone: str | None = Field(default=None, min_length=4, max_length=30)
+
+
+class NoteCreate(Strict):
+    sensitivity: Sensitivity
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteRead(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    sensitivity: Sensitivity
+    body: str
+    author_id: uuid.UUID
+    author_agency_id: uuid.UUID
+    created_at: datetime
+
+
+class NoteList(BaseModel):
+    items: list[NoteRead]
+    readable_classes: list[Sensitivity] = Field(
+        description="The classes the caller may read here (identity notes need a purpose)."
+    )
 
 
 class SearchHit(BaseModel):

@@ -165,6 +165,15 @@ class Purpose(StrEnum):
     VICTIM_REQUEST = "victim_request"
 
 
+class Sensitivity(StrEnum):
+    """Classes of notes and documents (DOMAIN.md section 6); all but general are encrypted."""
+
+    GENERAL = "general"
+    IDENTITY = "identity"
+    MEDICAL_COUNSELLING = "medical_counselling"
+    SAFETY = "safety"
+
+
 class IdentityField(StrEnum):
     NAMES = "names"
     ALIASES = "aliases"

@@ -17,6 +17,7 @@ from app.agencies.schemas import AgencyRead
 from app.auth.current import first_checked
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
+from app.cases import notes
 from app.cases import service as cases
 from app.clients.models import MachineClient
 from app.clients.schemas import ClientRead
@@ -75,7 +76,14 @@ async def _rescue_event(
     return {"id": str(read.id), "rescue_event": read.model_dump(mode="json"), "cases": shown}
 
 
+async def _note(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    return (await notes.read_note(session, runtime, principal, id_)).model_dump(mode="json")
+
+
 READERS: dict[str, Reader] = {
+    "note": _note,
     "agency": _agency,
     "user": _user,
     "client": _client,

@@ -1,0 +1,140 @@
+"""Case notes with a sensitivity class: ``general`` in plaintext, the others encrypted like
+identity. Who reads which class is data in app/access/cases.py; identity-class notes also need a
+purpose. Every read of notes is written to the access log before the answer."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.cases import NOTE_WRITERS, field_set, note_classes
+from app.audit.events import Actor, Change, FieldClass, ObjectRef, record_event
+from app.audit.models import AccessLogEntry
+from app.auth.principal import Principal
+from app.cases.models import CaseNote
+from app.cases.schemas import NoteCreate, NoteRead
+from app.cases.service import get_case_row
+from app.cases.vocab import Purpose, Sensitivity
+from app.context import request_id_var
+from app.errors import Problem, not_found
+from app.runtime import Runtime
+
+MAX_NOTES = 200
+
+
+def _context(note_id: uuid.UUID) -> bytes:
+    return f"case_notes|{note_id}|body".encode()
+
+
+def _read(runtime: Runtime, note: CaseNote) -> NoteRead:
+    body = note.body
+    if note.sensitivity != Sensitivity.GENERAL.value:
+        body = runtime.cipher.decrypt(body, _context(note.id))
+    return NoteRead(
+        id=note.id,
+        case_id=note.case_id,
+        sensitivity=Sensitivity(note.sensitivity),
+        body=body,
+        author_id=note.author_id,
+        author_agency_id=note.author_agency_id,
+        created_at=note.created_at,
+    )
+
+
+async def add_note(
+    session: AsyncSession, runtime: Runtime, principal: Principal, case_id: uuid.UUID, data: NoteCreate
+) -> NoteRead:
+    case, relations, assigned = await get_case_row(session, principal, case_id)
+    if not relations & NOTE_WRITERS:
+        raise Problem(
+            403, "Notes are written by the owning agency and the authority seized of the case."
+        )
+    if data.sensitivity not in note_classes(principal, relations, assigned=assigned):
+        raise Problem(403, f"You may not write {data.sensitivity.value} notes on this case.")
+    note_id = uuid.uuid4()
+    general = data.sensitivity is Sensitivity.GENERAL
+    body = data.body if general else runtime.cipher.encrypt(data.body, _context(note_id))
+    note = CaseNote(
+        id=note_id,
+        case_id=case.id,
+        sensitivity=data.sensitivity.value,
+        body=body,
+        author_id=principal.id,
+        author_agency_id=principal.agency_id,
+        created_at=runtime.now(),
+    )
+    session.add(note)
+    await session.flush()
+    ref = ObjectRef("note", note_id)
+    await record_event(
+        session,
+        Actor.of(principal),
+        "case.note_added",
+        [ObjectRef("case", case.id), ref],
+        [
+            Change(ref, "sensitivity", data.sensitivity.value),
+            Change(
+                ref, "body", data.body, klass=None if general else FieldClass(data.sensitivity.value)
+            ),
+        ],
+        case_id=case.id,
+    )
+    return _read(runtime, note)
+
+
+async def list_notes(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    case_id: uuid.UUID,
+    purpose: Purpose | None,
+) -> tuple[list[NoteRead], frozenset[Sensitivity]]:
+    case, relations, assigned = await get_case_row(session, principal, case_id)
+    classes = set(note_classes(principal, relations, assigned=assigned))
+    allowed = field_set(
+        principal, relations, assigned=assigned, family_complicity=case.flag_family_complicity
+    )
+    if purpose is None or purpose not in allowed.purposes:
+        classes.discard(Sensitivity.IDENTITY)
+    rows = await session.execute(
+        select(CaseNote)
+        .where(CaseNote.case_id == case.id, CaseNote.sensitivity.in_([c.value for c in classes]))
+        .order_by(CaseNote.created_at.desc(), CaseNote.id.desc())
+        .limit(MAX_NOTES)
+    )
+    notes = [_read(runtime, note) for note in rows.scalars()]
+    await session.execute(
+        insert(AccessLogEntry).values(
+            id=uuid.uuid4(),
+            occurred_at=runtime.now(),
+            principal_type=principal.kind,
+            principal_id=principal.id,
+            agency_id=principal.agency_id,
+            method="GET",
+            route="/v1/cases/{case_id}/notes",
+            status=200,
+            outcome="read",
+            object_type="notes",
+            object_id=str(case.id),
+            purpose=purpose.value if purpose else None,
+            fields=sorted(c.value for c in classes),
+            object_ids=[str(n.id) for n in notes],
+            request_id=request_id_var.get(),
+        )
+    )
+    return notes, frozenset(classes)
+
+
+async def read_note(
+    session: AsyncSession, runtime: Runtime, principal: Principal, note_id: uuid.UUID
+) -> NoteRead:
+    """One note, if its case is visible and its class readable (for Idempotency-Key replays)."""
+    note = await session.get(CaseNote, note_id)
+    if note is None:
+        raise not_found("note")
+    _, relations, assigned = await get_case_row(session, principal, note.case_id)
+    if Sensitivity(note.sensitivity) not in note_classes(principal, relations, assigned=assigned):
+        raise not_found("note")
+    return _read(runtime, note)
