@@ -19,7 +19,7 @@ VICTIM: dict[str, Any] = {
     "home_state": "IN-WB",
     "home_district": "South 24 Parganas",
     "flags": {"trafficker_contact": True},
-    "placement": "Navjeevan Home, room 4",
+    "placement": "Udaan Safe House, room 4",
     "trafficking_context": {
         "recruitment_methods": ["JobOffer"],
         "platforms": ["WhatsApp"],
@@ -83,7 +83,7 @@ def test_a_rescue_with_two_victims_opens_two_cases(h: Harness, world: dict[str, 
     assert read["owner_agency_id"] == str(world["ngo"].id)
     assert read["rescue_state"] == "IN-MH"
     assert read["exploitation_types"] == ["cyber_enabled", "sexual"]
-    assert read["placement"] == "Navjeevan Home, room 4"
+    assert read["placement"] == "Udaan Safe House, room 4"
     assert read["relations"] == ["owner", "rescue_party"]  # it owns the case and led the rescue
     assert case.headers["etag"] == '"1"'
     assert "names" in read["identity_fields"]
@@ -95,7 +95,7 @@ def test_no_plaintext_identity_in_the_database(h: Harness, world: dict[str, Any]
     dump = ""
     for table in ("cases", "identity_records", "identity_blind_indexes", "audit_events", "access_log"):
         dump += repr(h.sql(f"SELECT * FROM {table}"))
-    for secret in ("Sunita", "SUNITA", "sunita", "98300", "2011-05-06", "Canning", "Navjeevan"):
+    for secret in ("Sunita", "SUNITA", "sunita", "98300", "2011-05-06", "Canning", "Udaan Safe"):
         assert secret not in dump, secret
 
 
@@ -112,7 +112,7 @@ def test_no_plaintext_identity_in_the_sqlite_file(h: Harness, world: dict[str, A
         except FileNotFoundError:
             pass
     assert raw
-    for secret in (b"Sunita", b"98300", b"2011-05-06", b"Canning", b"Navjeevan"):
+    for secret in (b"Sunita", b"98300", b"2011-05-06", b"Canning", b"Udaan Safe"):
         assert secret not in raw
 
 
@@ -482,3 +482,32 @@ def test_outsiders_cannot_change_a_case(h: Harness, world: dict[str, Any], outsi
         assert statuses == [403, 403, 403, 403]  # lacks the permission, whatever the id
     assert h.sql("SELECT count(*) FROM audit_events")[0][0] == before
     assert h.sql("SELECT version FROM cases")[0][0] == 1
+
+
+def test_two_concurrent_rescue_posts_with_one_key_record_one_rescue(
+    h: Harness, world: dict[str, Any]
+) -> None:
+    import asyncio
+
+    import httpx
+
+    headers = {**h.auth(world["supervisor"]), "Idempotency-Key": "raid-42"}
+    body = {
+        "occurred_at": "2026-11-20T22:30:00+05:30",
+        "state": "IN-MH",
+        "rescue_type": "raid",
+        "lead_agency_id": str(world["ngo"].id),
+        "victims": [VICTIM],
+    }
+
+    async def twins() -> list[int]:
+        transport = httpx.ASGITransport(app=h.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(
+                *[client.post("/v1/rescue-events", json=body, headers=headers) for _ in range(2)]
+            )
+            return sorted(a.status_code for a in answers)
+
+    assert h.run(twins) in ([201, 201], [201, 409])
+    assert h.sql("SELECT count(*) FROM rescue_events")[0][0] == 1
+    assert h.sql("SELECT count(*) FROM cases")[0][0] == 1

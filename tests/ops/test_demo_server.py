@@ -40,8 +40,41 @@ def test_the_console_script_serves_the_demo(tmp_path: Path) -> None:
         me = httpx.get(f"{server.base}/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
         assert me.json()["agency"]["state"] == "IN-MH"
+        # A rescue whose victim's identity must appear in no log line.
+        supervisor = {"Authorization": f"Bearer {server.token('mh.ngo.supervisor')}"}
+        ngo = json.loads((tmp_path / "demo-credentials.json").read_text())["agencies"]["mh_ngo"]
+        rescue = httpx.post(
+            f"{server.base}/v1/rescue-events",
+            headers=supervisor,
+            json={
+                "occurred_at": "2026-11-20T22:30:00+05:30",
+                "state": "IN-MH",
+                "rescue_type": "raid",
+                "lead_agency_id": ngo,
+                "victims": [
+                    {
+                        "track": "child",
+                        "exploitation_types": ["labour"],
+                        "identity": {"names": ["Kavita Zeliang"], "phones": ["9812312345"]},
+                    }
+                ],
+            },
+        )
+        assert rescue.status_code == 201
+        case_id = rescue.json()["cases"][0]["id"]
+        read = httpx.get(
+            f"{server.base}/v1/cases/{case_id}/identity?purpose=production&fields=names",
+            headers=supervisor,
+        )
+        assert read.json()["fields"]["names"] == ["Kavita Zeliang"]
+        httpx.post(
+            f"{server.base}/v1/cases/search",
+            headers=supervisor,
+            json={"purpose": "production", "name": "Kavita Zeliang"},
+        )
     # Logs are JSON lines and never carry the password.
     lines = [line for line in server.log_lines() if line.startswith("{")]
     assert lines
     assert all(password not in line for line in lines)
+    assert all("Kavita" not in line and "Zeliang" not in line and "98123" not in line for line in lines)
     assert any(json.loads(line).get("route") == "/v1/me" for line in lines)
