@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -81,3 +82,12 @@ def set_link_header(response: Response, request: Request, next_cursor: str | Non
         url = request.url.include_query_params(cursor=next_cursor)
         target = url.path + ("?" + url.query if url.query else "")
         response.headers["Link"] = f'<{target}>; rel="next"'
+
+
+def split_page(rows: list[T], limit: int, key: Callable[[T], list[Any]]) -> tuple[list[T], str | None]:
+    """Of ``limit + 1`` rows fetched, the page to return and the cursor after its last row (None
+    when there is no more): the extra row says whether a next page exists, without a count."""
+    if len(rows) <= limit:
+        return rows, None
+    page = rows[:limit]
+    return page, encode_cursor(key(page[-1]))

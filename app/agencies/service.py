@@ -22,7 +22,7 @@ from app.auth.principal import Principal
 from app.concurrency import stale
 from app.db import utcnow
 from app.errors import Problem, not_found
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import decode_cursor, split_page
 
 
 def _state_problem(agency_type: AgencyType, state: str | None) -> str | None:
@@ -101,11 +101,7 @@ async def list_agencies(
     rows = list(
         await all_checked(session, principal, query.order_by(Agency.name, Agency.id).limit(limit + 1))
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].name, str(rows[-1].id)])
-    return rows, next_cursor
+    return split_page(rows, limit, lambda last: [last.name, str(last.id)])
 
 
 async def update_agency(

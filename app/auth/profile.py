@@ -14,6 +14,7 @@ from app.auth.models import AuthSession
 from app.auth.passwords import password_problem
 from app.auth.principal import Principal
 from app.auth.schemas import AgencySummary, MeResponse
+from app.auth.sessions import end_sessions
 from app.clients.models import MachineClient
 from app.errors import Problem
 from app.runtime import Runtime
@@ -63,11 +64,7 @@ async def change_password(
         await require_current(session, principal, now)
         retry_after = await throttle.reserve(session, key, now, policy)
         if retry_after is not None:
-            await session.execute(
-                update(AuthSession)
-                .where(AuthSession.id == principal.session_id)
-                .values(revoked_at=now, revoked_reason="password_guessing")
-            )
+            await end_sessions(session, now, "password_guessing", AuthSession.id == principal.session_id)
             await record_security(session, "password_change_locked", user_id=principal.id)
         user = await session.get(User, principal.id)
     if retry_after is not None:
@@ -92,14 +89,12 @@ async def change_password(
         await session.execute(
             update(User).where(User.id == principal.id).values(password_hash=new_hash, updated_at=now)
         )
-        await session.execute(
-            update(AuthSession)
-            .where(
-                AuthSession.user_id == principal.id,
-                AuthSession.id != principal.session_id,
-                AuthSession.revoked_at.is_(None),
-            )
-            .values(revoked_at=now, revoked_reason="password_changed")
+        await end_sessions(
+            session,
+            now,
+            "password_changed",
+            AuthSession.user_id == principal.id,
+            AuthSession.id != principal.session_id,
         )
         await throttle.clear(session, key)
         await record_event(

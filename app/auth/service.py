@@ -24,6 +24,7 @@ from app.auth.models import AuthSession, RefreshToken
 from app.auth.passwords import password_problem
 from app.auth.permissions import AgencyType, machine_grantable
 from app.auth.principal import Principal
+from app.auth.sessions import end_sessions
 from app.auth.tokens import InvalidToken, digest, new_secret
 from app.clients.models import MachineClient
 from app.errors import Problem
@@ -249,11 +250,7 @@ async def refresh_grant(runtime: Runtime, refresh_token: str, client_address: st
             family_id = found[1].id if found is not None else None
             user_id = found[1].user_id if found is not None else None
             if failure == "refresh_reuse":
-                await session.execute(
-                    update(AuthSession)
-                    .where(AuthSession.id == family_id, AuthSession.revoked_at.is_(None))
-                    .values(revoked_at=now, revoked_reason="refresh_reuse")
-                )
+                await end_sessions(session, now, "refresh_reuse", AuthSession.id == family_id)
             await record_security(
                 session, failure, user_id=user_id, session_id=family_id, client_address=client_address
             )
@@ -360,11 +357,7 @@ async def revoke(
                 target = other.session_id
     if target is None:
         return
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == target, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=runtime.now(), revoked_reason="revoked")
-    )
+    await end_sessions(session, runtime.now(), "revoked", AuthSession.id == target)
     await record_security(
         session,
         "token_revoked",
@@ -427,11 +420,7 @@ async def redeem_code(runtime: Runtime, code: str, password: str, client_address
         )
         if cast(CursorResult[Any], used).rowcount != 1:
             raise Problem(400, "The code is not valid or has expired.")
-        await session.execute(
-            update(AuthSession)
-            .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason="password_set")
-        )
+        await end_sessions(session, now, "password_set", AuthSession.user_id == user.id)
         await record_event(
             session,
             Actor(kind="user", id=user.id, agency_id=user.agency_id),

@@ -38,7 +38,7 @@ from app.cases.vocab import RescueType, Stage
 from app.context import request_id_var
 from app.db import AnySelect, dialect_name, utcnow
 from app.errors import Problem, not_found
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import decode_cursor, split_page
 from app.runtime import Runtime
 
 # ---- creating ---------------------------------------------------------------------------------
@@ -454,11 +454,9 @@ async def list_cases(
     rows = await rows_checked(
         session, principal, statement.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit + 1)
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last: Case = rows[-1][0]
-        next_cursor = encode_cursor([last.updated_at.isoformat(), str(last.id)])
+    rows, next_cursor = split_page(
+        rows, limit, lambda last: [last[0].updated_at.isoformat(), str(last[0].id)]
+    )
     cases = [row[0] for row in rows]
     types, people = await _details(session, [c.id for c in cases])
     if cases:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.visibility import require_own_agency, visible_clients
@@ -13,6 +13,7 @@ from app.auth.current import all_checked, first_checked
 from app.auth.models import AuthSession
 from app.auth.permissions import AgencyType, machine_grantable
 from app.auth.principal import Principal
+from app.auth.sessions import end_sessions
 from app.auth.tokens import digest, new_secret
 from app.clients.models import MachineClient
 from app.clients.schemas import ClientCreate
@@ -146,11 +147,7 @@ async def deactivate_client(
         raise Problem(409, "The client is already inactive.")
     client.active = False
     client.authz_version += 1
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.client_id == client.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=runtime.now(), revoked_reason="client_deactivated")
-    )
+    await end_sessions(session, runtime.now(), "client_deactivated", AuthSession.client_id == client.id)
     ref = ObjectRef("client", client.id)
     await record_event(
         session,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, select, tuple_, update
+from sqlalchemy import and_, delete, exists, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +18,10 @@ from app.auth.current import all_checked, first_checked
 from app.auth.models import AuthSession
 from app.auth.permissions import AgencyType, Role, role_valid_for
 from app.auth.principal import Principal
+from app.auth.sessions import end_sessions
 from app.auth.tokens import digest, new_secret
 from app.errors import Problem, not_found
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import decode_cursor, split_page
 from app.runtime import Runtime
 from app.users.models import User, UserRole
 from app.users.schemas import AgencyAdminCreate, OneTimeCode, UserCreate, UserRead
@@ -219,11 +220,7 @@ async def list_users(
     rows = list(
         await all_checked(session, principal, query.order_by(User.username, User.id).limit(limit + 1))
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].username, str(rows[-1].id)])
-    return rows, next_cursor
+    return split_page(rows, limit, lambda last: [last.username, str(last.id)])
 
 
 async def _other_active_admins(session: AsyncSession, user: User) -> int:
@@ -312,11 +309,7 @@ async def deactivate_user(
     now = runtime.now()
     user.active = False
     _bump(user, now)
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason="user_deactivated")
-    )
+    await end_sessions(session, now, "user_deactivated", AuthSession.user_id == user.id)
     ref = ObjectRef("user", user.id)
     await record_event(
         session,
