@@ -19,14 +19,9 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed after the handler returns and before the response is
-    sent (``scope="function"``); rolled back if the handler raises. Services flush, never commit.
-
-    Whether the caller's token is still current is checked by the first read a service makes
-    (``app.auth.current.first_checked``), or by the guard before the response."""
+async def _session(request: Request, write: bool) -> AsyncIterator[AsyncSession]:
     runtime = get_runtime(request)
-    async with runtime.db.session(write=request.method not in SAFE_METHODS) as session:
+    async with runtime.db.session(write=write) as session:
         session.info[CLOCK] = runtime.now
         request.state.db_session = session
         try:
@@ -37,5 +32,23 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed after the handler returns and before the response is
+    sent (``scope="function"``); rolled back if the handler raises. Services flush, never commit.
+    Whether the caller's token is still current is checked by the first read a service makes
+    (``app.auth.current.first_checked``), or by the guard before the response."""
+    async for session in _session(request, write=request.method not in SAFE_METHODS):
+        yield session
+
+
+async def db_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For a GET that writes (an identity read logs itself in the request transaction): on SQLite a
+    read transaction cannot become a write one once another connection has written, so it
+    begins as a write (``BEGIN IMMEDIATE``) from the start."""
+    async for session in _session(request, write=True):
+        yield session
+
+
 Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
+WriteSession = Annotated[AsyncSession, Depends(db_write_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

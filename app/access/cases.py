@@ -221,10 +221,11 @@ def field_set(
     for name in relations:
         allowed = FIELD_SETS[name]
         if name == "owner" and not (Role.SUPERVISOR in principal.roles or assigned):
-            allowed = FieldSet(allowed.case_fields, frozenset(), frozenset())
+            # Unassigned staff of the owner: no identity, and no safety data (the placement).
+            allowed = FieldSet(allowed.case_fields - SAFETY, frozenset(), frozenset())
         granted = granted | allowed
     if principal.kind == "client" or not principal.can(Permission.IDENTITY_READ):
-        granted = FieldSet(granted.case_fields, frozenset(), frozenset())
+        granted = FieldSet(granted.case_fields - SAFETY, frozenset(), frozenset())
     if family_complicity and "competent_authority" not in relations:
         police = principal.agency_type in POLICE_AGENCY_TYPES
         if not police:

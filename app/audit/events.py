@@ -155,7 +155,9 @@ async def record_event(
             agency_id=actor.agency_id,
             roles=list(actor.roles),
             client_id=actor.id if actor.kind == "client" else None,
-            request_id=request_id_var.get(),
+            # A system event (a repeat-victim flag on another agency's case) must not be linkable
+            # to the request that caused it.
+            request_id=None if actor.kind == "system" else request_id_var.get(),
             action=action,
             case_id=case_id,
             objects=[{"type": o.type, "id": str(o.id)} for o in objects],

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
 from app.audit.events import Actor, Change, ObjectRef, record_event
-from app.auth.permissions import AgencyType, Permission, Role
+from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Role
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseAssignee, CaseExploitation
 from app.cases.schemas import AssigneesSet, CaseUpdate, ProductionReport
@@ -59,6 +59,29 @@ async def _write(
         raise stale()
 
 
+async def _write_or_conflict(
+    session: AsyncSession,
+    principal: Principal,
+    case: Case,
+    relations: set[str],
+    values: dict[str, Any],
+    now: datetime,
+) -> None:
+    """For acts the client sent no If-Match for: a concurrent change that won is a 409 (with what
+    the caller may do now), not a 412 about a version it never named."""
+    try:
+        await _write(session, case, case.version, values, now)
+    except Problem as exc:
+        if exc.status_code != 412:
+            raise
+        await session.refresh(case)
+        raise Problem(
+            409,
+            "The case changed at the same moment; read it again.",
+            allowed_actions=allowed_actions(principal, case, relations),
+        ) from exc
+
+
 async def update_case(
     session: AsyncSession,
     runtime: Runtime,
@@ -89,6 +112,13 @@ async def update_case(
     for flag, value in (sent.get("flags") or {}).items():
         if value is not None:
             values[f"flag_{flag}"] = value
+    clearing = values.get("flag_family_complicity") is False and case.flag_family_complicity
+    if clearing and principal.agency_type not in POLICE_AGENCY_TYPES:
+        # The flag keeps the home address from everyone but the authority and the police; the
+        # agency it restricts must not be able to lift it itself.
+        raise Problem(
+            403, "Only the police or the authority seized of the case clear family complicity."
+        )
     if "references" in sent:
         merged = dict(case.references)
         for key, value in (sent["references"] or {}).items():
@@ -154,7 +184,7 @@ async def set_assignees(
             insert(CaseAssignee),
             [{"case_id": case.id, "user_id": u, "assigned_at": now} for u in wanted],
         )
-    await _write(session, case, case.version, {}, runtime.now())
+    await _write_or_conflict(session, principal, case, relations, {}, runtime.now())
     ref = ObjectRef("case", case.id)
     await record_event(
         session,
@@ -206,10 +236,11 @@ async def report_production(
             f"The case is {case.stage}; it was produced already.",
             allowed_actions=allowed_actions(principal, case, relations),
         )
-    await _write(
+    await _write_or_conflict(
         session,
+        principal,
         case,
-        case.version,
+        relations,
         {
             "stage": Stage.PRODUCED.value,
             "competent_authority_id": authority.id,

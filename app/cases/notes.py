@@ -20,18 +20,21 @@ from app.cases.vocab import Purpose, Sensitivity
 from app.context import request_id_var
 from app.errors import Problem, not_found
 from app.runtime import Runtime
+from app.vault.crypto import Cipher
 
 MAX_NOTES = 200
 
 
-def _context(note_id: uuid.UUID) -> bytes:
-    return f"case_notes|{note_id}|body".encode()
+def note_context(note_id: uuid.UUID, case_id: uuid.UUID, sensitivity: str) -> bytes:
+    """Bound to the note, its case and its class: moved to another case, or relabelled to a class
+    that needs no purpose, it no longer decrypts."""
+    return Cipher.context("case_notes", f"{note_id}|{case_id}|{sensitivity}", "body")
 
 
 def _read(runtime: Runtime, note: CaseNote) -> NoteRead:
     body = note.body
     if note.sensitivity != Sensitivity.GENERAL.value:
-        body = runtime.cipher.decrypt(body, _context(note.id))
+        body = runtime.cipher.decrypt(body, note_context(note.id, note.case_id, note.sensitivity))
     return NoteRead(
         id=note.id,
         case_id=note.case_id,
@@ -55,7 +58,11 @@ async def add_note(
         raise Problem(403, f"You may not write {data.sensitivity.value} notes on this case.")
     note_id = uuid.uuid4()
     general = data.sensitivity is Sensitivity.GENERAL
-    body = data.body if general else runtime.cipher.encrypt(data.body, _context(note_id))
+    body = (
+        data.body
+        if general
+        else runtime.cipher.encrypt(data.body, note_context(note_id, case.id, data.sensitivity.value))
+    )
     note = CaseNote(
         id=note_id,
         case_id=case.id,
@@ -127,14 +134,20 @@ async def list_notes(
     return notes, frozenset(classes)
 
 
-async def read_note(
-    session: AsyncSession, runtime: Runtime, principal: Principal, note_id: uuid.UUID
-) -> NoteRead:
-    """One note, if its case is visible and its class readable (for Idempotency-Key replays)."""
+async def note_receipt(
+    session: AsyncSession, principal: Principal, note_id: uuid.UUID
+) -> dict[str, str]:
+    """What an Idempotency-Key replay of a note shows: that it exists, never its body (the
+    client sent the body; a replay must not become an unlogged read of an identity note)."""
     note = await session.get(CaseNote, note_id)
     if note is None:
         raise not_found("note")
-    _, relations, assigned = await get_case_row(session, principal, note.case_id)
-    if Sensitivity(note.sensitivity) not in note_classes(principal, relations, assigned=assigned):
-        raise not_found("note")
-    return _read(runtime, note)
+    await get_case_row(session, principal, note.case_id)
+    return {
+        "id": str(note.id),
+        "case_id": str(note.case_id),
+        "sensitivity": note.sensitivity,
+        "author_id": str(note.author_id),
+        "author_agency_id": str(note.author_agency_id),
+        "created_at": note.created_at.isoformat(),
+    }

@@ -30,7 +30,7 @@ from app.cases.schemas import (
 )
 from app.cases.vocab import ExploitationType, IdentityField, Purpose, Stage, Track
 from app.concurrency import required_version, set_etag
-from app.deps import RuntimeDep, Session
+from app.deps import RuntimeDep, Session, WriteSession
 from app.errors import Problem, documented
 from app.idempotency.replay import no_replay, replays_as
 from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
@@ -192,7 +192,7 @@ async def read_case(
 async def read_identity(
     response: Response,
     runtime: RuntimeDep,
-    session: Session,
+    session: WriteSession,
     principal: IdentityReader,
     case_id: uuid.UUID,
     purpose: Annotated[Purpose, Query(description="Why identity is read; logged with the read.")],
@@ -262,6 +262,14 @@ async def search_cases(
     return SearchResult(items=hits)
 
 
+async def _after_change(session: Any, runtime: Any, principal: Principal, case: Any) -> dict[str, Any]:
+    """The answer to a change: the case as the caller may read it, or, for a caller that may
+    change but not read cases (an integration), only what a creator is shown."""
+    if principal.can(Permission.CASES_READ):
+        return await service.read_case(session, runtime, principal, case.id)
+    return service.created_view(case)
+
+
 @router.patch(
     "/v1/cases/{case_id}",
     operation_id="cases-update",
@@ -289,7 +297,7 @@ async def update_case(
     expected = required_version(if_match)
     case = await changes.update_case(session, runtime, principal, case_id, body, expected)
     set_etag(response, case.version)
-    return await service.read_case(session, runtime, principal, case.id)
+    return await _after_change(session, runtime, principal, case)
 
 
 @router.put("/v1/cases/{case_id}/assignees", operation_id="cases-set-assignees", response_model=CaseRead)
@@ -304,7 +312,7 @@ async def set_assignees(
     """The owner's supervisor names the staff working the case (they may read its identity)."""
     case = await changes.set_assignees(session, runtime, principal, case_id, body)
     set_etag(response, case.version)
-    return await service.read_case(session, runtime, principal, case.id)
+    return await _after_change(session, runtime, principal, case)
 
 
 @router.post(
@@ -326,7 +334,7 @@ async def report_production(
     of the case: ``rescued`` -> ``produced`` (JJ s.31, ITPA s.15)."""
     case = await changes.report_production(session, runtime, principal, case_id, body)
     set_etag(response, case.version)
-    return await service.read_case(session, runtime, principal, case.id)
+    return await _after_change(session, runtime, principal, case)
 
 
 @router.post(
@@ -354,7 +362,7 @@ async def add_note(
 async def list_notes(
     response: Response,
     runtime: RuntimeDep,
-    session: Session,
+    session: WriteSession,
     principal: Reader,
     case_id: uuid.UUID,
     purpose: Annotated[

@@ -21,6 +21,7 @@ from app.access.cases import (
 )
 from app.agencies.models import Agency
 from app.audit.events import Actor, Change, ObjectRef, record_event
+from app.audit.models import AccessLogEntry
 from app.auth.current import first_row_checked, rows_checked
 from app.auth.permissions import CASE_CREATING_AGENCY_TYPES
 from app.auth.principal import Principal
@@ -130,6 +131,15 @@ async def _open_case(
     await session.execute(insert(CaseExploitation), [{"case_id": case_id, "type": t} for t in types])
     await vault.store_identity(session, runtime.cipher, runtime.blind_index, case_id, victim.identity)
     repeat = await vault.flag_possible_repeats(session, runtime.blind_index, case, victim.identity)
+    kinds = sorted({kind for kind, _ in vault.search_terms(victim.identity)})
+    if kinds:
+        # The repeat check compares identity across every agency: it is logged like a search.
+        await session.execute(
+            insert(AccessLogEntry).values(
+                _read_entry(principal, "POST", "(repeat check)", [case_id])
+                | {"outcome": "repeat_check", "object_type": "identity", "fields": kinds}
+            )
+        )
     ref = ObjectRef("case", case_id)
     changes = [
         Change(ref, "code", case.code),

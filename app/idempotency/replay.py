@@ -79,7 +79,7 @@ async def _rescue_event(
 async def _note(
     session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
 ) -> dict[str, Any]:
-    return (await notes.read_note(session, runtime, principal, id_)).model_dump(mode="json")
+    return await notes.note_receipt(session, principal, id_)
 
 
 READERS: dict[str, Reader] = {

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.events import SYSTEM, Change, ObjectRef, record_event
 from app.cases.identity import write_blind_indexes
-from app.cases.models import Case, IdentityRecord
+from app.cases.models import Case, CaseNote, IdentityRecord
+from app.cases.notes import note_context
 from app.cases.schemas import IdentityInput
-from app.cases.vocab import IdentityField
+from app.cases.vocab import IdentityField, Sensitivity
 from app.runtime import Runtime
 from app.vault.crypto import Cipher
 
@@ -30,7 +31,8 @@ async def _batches(runtime: Runtime, model: Any, key: Any) -> Any:
     after: Any = None
     while True:
         async with runtime.db.transaction() as session:
-            query = select(model).order_by(key).limit(BATCH)
+            # Locked while rotated: a concurrent edit waits instead of being overwritten.
+            query = select(model).order_by(key).limit(BATCH).with_for_update()
             if after is not None:
                 query = query.where(key > after)
             rows = list((await session.execute(query)).scalars())
@@ -72,6 +74,15 @@ async def rotate_vault(runtime: Runtime) -> dict[str, Any]:
                 values += 1
                 # A plain UPDATE of one column: the case's version and updated_at stay as they were.
                 await session.execute(update(Case).where(Case.id == case.id).values(placement=fresh))
+    async for session, notes in _batches(runtime, CaseNote, CaseNote.id):
+        for note in notes:
+            if note.sensitivity == Sensitivity.GENERAL.value:
+                continue
+            context = note_context(note.id, note.case_id, note.sensitivity)
+            fresh = _rotate_value(cipher, note.body, context)
+            if fresh is not None:
+                values += 1
+                await session.execute(update(CaseNote).where(CaseNote.id == note.id).values(body=fresh))
     summary = {"active_key": cipher.active, "values_reencrypted": values}
     async with runtime.db.transaction() as session:
         await _maintenance_event(session, "vault.keys_rotated", summary)

@@ -125,7 +125,8 @@ def test_identity_is_read_with_a_purpose_and_logged(h: Harness, world: dict[str,
     assert read.headers["cache-control"] == "no-store"
     assert read.json()["fields"] == {"names": ["Sunita Kumari"], "home_address": "Ward 7, Canning"}
     rows = h.sql(
-        "SELECT purpose, fields, outcome, principal_id FROM access_log WHERE object_type = 'identity'"
+        "SELECT purpose, fields, outcome, principal_id FROM access_log"
+        " WHERE object_type = 'identity' AND outcome = 'read'"
     )
     assert len(rows) == 1
     assert rows[0][0] == "home_verification"

@@ -44,12 +44,19 @@ def test_rotation_moves_every_value_to_the_new_key(h: Harness) -> None:
         "identity": {"names": ["Rekha"], "date_of_birth": "2010-01-02"},
     }
     cases = [h.case(ngo, victim=victim) for _ in range(3)]
+    note = h.client.post(
+        f"/v1/cases/{cases[0].id}/notes",
+        json={"sensitivity": "medical_counselling", "body": "Sleeping better."},
+        headers=h.auth(supervisor),
+    )
+    assert note.status_code == 201
     versions = {str(r[0]): r[1] for r in h.sql("SELECT id, version FROM cases")}
     assert all(v.startswith("v1.k1.") for v in _stored(h))
     old = h.runtime.secrets.vault_keys["k1"]
     both = _runtime_with(h, vault_keys=f"{_spec('k1', old)},{new_key_spec('k2')}")
     summary = h.run(rotation.rotate_vault, both)
-    assert summary == {"active_key": "k2", "values_reencrypted": 9}
+    assert summary == {"active_key": "k2", "values_reencrypted": 10}
+    assert h.sql("SELECT body FROM case_notes")[0][0].startswith("v1.k2.")
     assert all(v.startswith("v1.k2.") for v in _stored(h))
     assert {str(r[0]): r[1] for r in h.sql("SELECT id, version FROM cases")} == versions
     assert len(h.events("vault.keys_rotated")) == 1
@@ -67,6 +74,8 @@ def test_rotation_moves_every_value_to_the_new_key(h: Harness) -> None:
             assert (
                 h.client.get(f"/v1/cases/{case.id}", headers=headers).json()["placement"] == "Shelter 9"
             )
+        notes = h.client.get(f"/v1/cases/{cases[0].id}/notes", headers=headers)
+        assert [n["body"] for n in notes.json()["items"]] == ["Sleeping better."]
     finally:
         h.client.app.state.runtime = h.runtime
         h.run(both.db.dispose)
