@@ -52,7 +52,7 @@ class AccessLogEntry(Base):
     method: Mapped[str] = mapped_column(String(10))
     route: Mapped[str] = mapped_column(String(200))
     status: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(10))  # denied | read
+    outcome: Mapped[str] = mapped_column(String(20))  # denied | read | search | write | repeat_check
     object_type: Mapped[str | None] = mapped_column(String(30))
     object_id: Mapped[str | None] = mapped_column(String(64))
     purpose: Mapped[str | None] = mapped_column(String(30))
