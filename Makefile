@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint openapi clean
+.PHONY: run test check lint openapi bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 check: lint test
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --owner-url "$(BENCH_OWNER_URL)" --api-url "$(BENCH_API_URL)" --cases $${BENCH_CASES:-10000}
 
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi_export > openapi/openapi.json
