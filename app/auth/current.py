@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, exists, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
@@ -23,23 +23,25 @@ from app.errors import Problem
 from app.users.models import User
 
 
-def principal_is_current(principal: Principal, now: datetime) -> ColumnElement[bool]:
+def _current_clause(kind: str) -> ColumnElement[bool]:
+    """The check as a statement with bind parameters, built once per principal kind: building
+    SQL expressions per request costs more than running them (``current_params`` fills it)."""
     session_ok = (
-        (AuthSession.id == principal.session_id)
+        (AuthSession.id == bindparam("cur_sid"))
         & AuthSession.revoked_at.is_(None)
-        & (AuthSession.expires_at > now)
+        & (AuthSession.expires_at > bindparam("cur_now"))
     )
-    if principal.kind == "user":
+    if kind == "user":
         return exists(
             select(AuthSession.id)
             .join(User, User.id == AuthSession.user_id)
             .join(Agency, Agency.id == User.agency_id)
             .where(
                 session_ok,
-                User.id == principal.id,
+                User.id == bindparam("cur_pid"),
                 User.active.is_(True),
-                User.authz_version == principal.authz_version,
-                Agency.id == principal.agency_id,
+                User.authz_version == bindparam("cur_ver"),
+                Agency.id == bindparam("cur_agy"),
                 Agency.active.is_(True),
             )
         )
@@ -49,17 +51,37 @@ def principal_is_current(principal: Principal, now: datetime) -> ColumnElement[b
         .join(Agency, Agency.id == MachineClient.agency_id)
         .where(
             session_ok,
-            MachineClient.id == principal.id,
+            MachineClient.id == bindparam("cur_pid"),
             MachineClient.active.is_(True),
-            MachineClient.authz_version == principal.authz_version,
-            Agency.id == principal.agency_id,
+            MachineClient.authz_version == bindparam("cur_ver"),
+            Agency.id == bindparam("cur_agy"),
             Agency.active.is_(True),
         )
     )
 
 
+_CURRENT = {kind: _current_clause(kind) for kind in ("user", "client")}
+
+
+def principal_is_current(principal: Principal) -> ColumnElement[bool]:
+    """The check for this principal's kind; execute it with ``current_params``."""
+    return _CURRENT[principal.kind]
+
+
+def current_params(principal: Principal, now: datetime) -> dict[str, Any]:
+    return {
+        "cur_sid": principal.session_id,
+        "cur_now": now,
+        "cur_pid": principal.id,
+        "cur_ver": principal.authz_version,
+        "cur_agy": principal.agency_id,
+    }
+
+
 async def check_current(session: AsyncSession, principal: Principal, now: datetime) -> bool:
-    result = await session.execute(select(principal_is_current(principal, now)))
+    result = await session.execute(
+        select(principal_is_current(principal)), current_params(principal, now)
+    )
     return bool(result.scalar())
 
 
@@ -95,7 +117,12 @@ async def first_checked(session: AsyncSession, principal: Principal, statement: 
     """The first row of ``statement`` with the currency check in the same SELECT. None means the
     object is absent or not visible (the caller answers 404); a stale token raises 401 first."""
     found = (
-        (await session.execute(statement.where(principal_is_current(principal, _now(session)))))
+        (
+            await session.execute(
+                statement.where(principal_is_current(principal)),
+                current_params(principal, _now(session)),
+            )
+        )
         .scalars()
         .first()
     )
@@ -110,7 +137,10 @@ async def all_checked(session: AsyncSession, principal: Principal, statement: Se
     """Every row of ``statement``, the currency check riding along; an empty answer asks it alone."""
     rows = list(
         (
-            await session.execute(statement.where(principal_is_current(principal, _now(session))))
+            await session.execute(
+                statement.where(principal_is_current(principal)),
+                current_params(principal, _now(session)),
+            )
         ).scalars()
     )
     if not rows:
@@ -131,7 +161,9 @@ async def first_row_checked(
 ) -> Row[Any] | None:
     """Like ``first_checked`` for a SELECT of several columns: the whole first row."""
     row: Row[Any] | None = (
-        await session.execute(statement.where(principal_is_current(principal, _now(session))))
+        await session.execute(
+            statement.where(principal_is_current(principal)), current_params(principal, _now(session))
+        )
     ).first()
     if row is None:
         await require_current(session, principal, _now(session))
@@ -145,7 +177,12 @@ async def rows_checked(
 ) -> list[Row[Any]]:
     """Like ``all_checked`` for a SELECT of several columns."""
     rows = list(
-        (await session.execute(statement.where(principal_is_current(principal, _now(session))))).all()
+        (
+            await session.execute(
+                statement.where(principal_is_current(principal)),
+                current_params(principal, _now(session)),
+            )
+        ).all()
     )
     if not rows:
         await require_current(session, principal, _now(session))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from app.config import Settings
 
 ALGORITHM = "HS256"
 CLOCK_SKEW_SECONDS = 60
+VERIFIED_CACHE_SIZE = 4096
 
 
 class InvalidToken(Exception):
@@ -47,6 +49,9 @@ class TokenService:
     def __init__(self, settings: Settings, signing_key: bytes, clock: Callable[[], datetime]) -> None:
         self._key = signing_key
         self._clock = clock
+        # Verified tokens, so a client's next requests skip the signature and claim parsing; the
+        # expiry is still checked on every use, and revocation is checked in SQL regardless.
+        self._verified: OrderedDict[str, tuple[Principal, int, int]] = OrderedDict()
         self._issuer = settings.token_issuer
         self._audience = settings.token_audience
         self.access_lifetime = timedelta(minutes=settings.access_token_minutes)
@@ -83,6 +88,21 @@ class TokenService:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def decode_access(self, token: str) -> Principal:
+        now = self._clock().timestamp()
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, issued_at, expires_at = cached
+            if expires_at <= now or issued_at > now + CLOCK_SKEW_SECONDS:
+                raise InvalidToken("expired")
+            self._verified.move_to_end(token)
+            return principal
+        principal, issued_at, expires_at = self._verify(token, now)
+        self._verified[token] = (principal, issued_at, expires_at)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str, now: float) -> tuple[Principal, int, int]:
         try:
             claims = jwt.decode(
                 token,
@@ -97,7 +117,6 @@ class TokenService:
                     "verify_iat": False,
                 },
             )
-            now = self._clock().timestamp()
             if not isinstance(claims["exp"], int) or claims["exp"] <= now:
                 raise InvalidToken("expired")
             if not isinstance(claims["iat"], int) or claims["iat"] > now + CLOCK_SKEW_SECONDS:
@@ -116,7 +135,7 @@ class TokenService:
             version = claims["ver"]
             if not isinstance(version, int) or (state is not None and not isinstance(state, str)):
                 raise InvalidToken("malformed claims")
-            return Principal(
+            principal = Principal(
                 kind="user" if kind == "user" else "client",
                 id=uuid.UUID(raw_id),
                 agency_id=uuid.UUID(str(claims["agy"])),
@@ -127,6 +146,7 @@ class TokenService:
                 session_id=uuid.UUID(str(claims["sid"])),
                 authz_version=version,
             )
+            return principal, claims["iat"], claims["exp"]
         except InvalidToken:
             raise
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
