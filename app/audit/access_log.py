@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from app.audit.models import AccessLogEntry
@@ -29,6 +32,49 @@ def _object_id(path_params: dict[str, Any]) -> str | None:
         if name.endswith("_id"):
             return str(path_params[name])[:64]
     return None
+
+
+def access_entry(
+    principal: Principal | None,
+    method: str,
+    route: str,
+    *,
+    outcome: str,
+    status: int = 200,
+    object_type: str | None = None,
+    object_ids: Sequence[uuid.UUID] | None = None,
+    object_id: str | None = None,
+    purpose: str | None = None,
+    fields: Sequence[str] | None = None,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One access-log row, however it is written (buffered, or now in the caller's transaction).
+    Without ``object_id``, a single object's id stands there; a list records all of them."""
+    if object_id is None and object_ids is not None and len(object_ids) == 1:
+        object_id = str(object_ids[0])
+    return {
+        "id": uuid.uuid4(),
+        "occurred_at": occurred_at or utcnow(),
+        "principal_type": principal.kind if principal else None,
+        "principal_id": principal.id if principal else None,
+        "agency_id": principal.agency_id if principal else None,
+        "method": method,
+        "route": route,
+        "status": status,
+        "outcome": outcome,
+        "object_type": object_type,
+        "object_id": object_id,
+        "purpose": purpose,
+        "fields": sorted(fields) if fields is not None else None,
+        "object_ids": [str(i) for i in object_ids] if object_ids is not None else None,
+        "request_id": request_id_var.get(),
+    }
+
+
+async def write_access_now(session: AsyncSession, entry: dict[str, Any]) -> None:
+    """Unbuffered, in the caller's transaction: for identity reads and searches, which must be
+    logged before the answer leaves."""
+    await session.execute(insert(AccessLogEntry).values(**entry))
 
 
 class AccessLogBuffer:
@@ -73,21 +119,12 @@ async def record_denied(request: Request, status: int) -> None:
         return
     principal: Principal | None = getattr(request.state, "principal", None)
     runtime.access_log.add(
-        {
-            "id": uuid.uuid4(),
-            "occurred_at": utcnow(),
-            "principal_type": principal.kind if principal else None,
-            "principal_id": principal.id if principal else None,
-            "agency_id": principal.agency_id if principal else None,
-            "method": request.method,
-            "route": route_template(request.scope),
-            "status": status,
-            "outcome": "denied",
-            "object_type": None,
-            "object_id": _object_id(request.path_params),
-            "purpose": None,
-            "fields": None,
-            "object_ids": None,
-            "request_id": request_id_var.get(),
-        }
+        access_entry(
+            principal,
+            request.method,
+            route_template(request.scope),
+            outcome="denied",
+            status=status,
+            object_id=_object_id(request.path_params),
+        )
     )

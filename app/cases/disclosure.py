@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, exists, false, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, CursorResult, exists, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.cases import assigned_to, field_set, relation_columns, visible_cases
+from app.audit.access_log import access_entry, write_access_now
 from app.audit.events import Actor, Change, ObjectRef, record_event
-from app.audit.models import AccessLogEntry
 from app.auth import throttle
 from app.auth.current import rows_checked
 from app.auth.permissions import Role
@@ -27,7 +27,6 @@ from app.cases.schemas import CaseSearch, IdentityInput, IdentityPatch, Identity
 from app.cases.service import get_case_row
 from app.cases.vocab import IdentityField, Purpose
 from app.concurrency import stale
-from app.context import request_id_var
 from app.errors import Problem
 from app.runtime import Runtime
 from app.vault.crypto import VaultError
@@ -47,28 +46,21 @@ async def _log(
     purpose: Purpose,
     fields: list[str],
     object_ids: list[uuid.UUID],
-    now: Any,
+    now: datetime,
 ) -> None:
     """Unbuffered: identity reads and searches are logged before the answer leaves."""
-    await session.execute(
-        insert(AccessLogEntry).values(
-            id=uuid.uuid4(),
-            occurred_at=now,
-            principal_type=principal.kind,
-            principal_id=principal.id,
-            agency_id=principal.agency_id,
-            method=method,
-            route=route,
-            status=200,
-            outcome=outcome,
-            object_type="identity",
-            object_id=str(object_ids[0]) if len(object_ids) == 1 else None,
-            purpose=purpose.value,
-            fields=sorted(fields),
-            object_ids=[str(i) for i in object_ids],
-            request_id=request_id_var.get(),
-        )
+    entry = access_entry(
+        principal,
+        method,
+        route,
+        outcome=outcome,
+        object_type="identity",
+        object_ids=object_ids,
+        purpose=purpose.value,
+        fields=fields,
+        occurred_at=now,
     )
+    await write_access_now(session, entry)
 
 
 async def read_identity(

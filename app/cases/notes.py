@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.cases import NOTE_WRITERS, field_set, note_classes
+from app.audit.access_log import access_entry, write_access_now
 from app.audit.events import Actor, Change, FieldClass, ObjectRef, record_event
-from app.audit.models import AccessLogEntry
 from app.auth.principal import Principal
 from app.cases.models import CaseNote
 from app.cases.schemas import NoteCreate, NoteRead
 from app.cases.service import get_case_row
 from app.cases.vocab import Purpose, Sensitivity
-from app.context import request_id_var
 from app.errors import Problem, not_found
 from app.runtime import Runtime
 from app.vault.crypto import Cipher
@@ -112,25 +111,19 @@ async def list_notes(
         .limit(MAX_NOTES)
     )
     notes = [_read(runtime, note) for note in rows.scalars()]
-    await session.execute(
-        insert(AccessLogEntry).values(
-            id=uuid.uuid4(),
-            occurred_at=runtime.now(),
-            principal_type=principal.kind,
-            principal_id=principal.id,
-            agency_id=principal.agency_id,
-            method="GET",
-            route="/v1/cases/{case_id}/notes",
-            status=200,
-            outcome="read",
-            object_type="notes",
-            object_id=str(case.id),
-            purpose=purpose.value if purpose else None,
-            fields=sorted(c.value for c in classes),
-            object_ids=[str(n.id) for n in notes],
-            request_id=request_id_var.get(),
-        )
+    entry = access_entry(
+        principal,
+        "GET",
+        "/v1/cases/{case_id}/notes",
+        outcome="read",
+        object_type="notes",
+        object_id=str(case.id),
+        object_ids=[n.id for n in notes],
+        purpose=purpose.value if purpose else None,
+        fields=[c.value for c in classes],
+        occurred_at=runtime.now(),
     )
+    await write_access_now(session, entry)
     return notes, frozenset(classes)
 
 

@@ -20,8 +20,8 @@ from app.access.cases import (
     visible_cases,
 )
 from app.agencies.models import Agency
+from app.audit.access_log import access_entry, write_access_now
 from app.audit.events import Actor, Change, ObjectRef, record_event
-from app.audit.models import AccessLogEntry
 from app.auth.current import first_row_checked, rows_checked
 from app.auth.permissions import CASE_CREATING_AGENCY_TYPES
 from app.auth.principal import Principal
@@ -36,8 +36,7 @@ from app.cases.models import (
 )
 from app.cases.schemas import CaseCreate, RescueEventCreate, RescueEventRead, VictimInput
 from app.cases.vocab import RescueType, Stage
-from app.context import request_id_var
-from app.db import AnySelect, dialect_name, utcnow
+from app.db import AnySelect, dialect_name
 from app.errors import Problem, not_found
 from app.pagination import decode_cursor, split_page
 from app.runtime import Runtime
@@ -134,12 +133,16 @@ async def _open_case(
     kinds = sorted({kind for kind, _ in vault.search_terms(victim.identity)})
     if kinds:
         # The repeat check compares identity across every agency: it is logged like a search.
-        await session.execute(
-            insert(AccessLogEntry).values(
-                _read_entry(principal, "POST", "(repeat check)", [case_id])
-                | {"outcome": "repeat_check", "object_type": "identity", "fields": kinds}
-            )
+        entry = access_entry(
+            principal,
+            "POST",
+            "(repeat check)",
+            outcome="repeat_check",
+            object_type="identity",
+            object_ids=[case_id],
+            fields=kinds,
         )
+        await write_access_now(session, entry)
     ref = ObjectRef("case", case_id)
     changes = [
         Change(ref, "code", case.code),
@@ -398,29 +401,13 @@ async def read_case(
 ) -> dict[str, Any]:
     case, relations, assigned = await get_case_row(session, principal, case_id)
     types, people = await _details(session, [case.id])
-    runtime.access_log.add(_read_entry(principal, "GET", "/v1/cases/{case_id}", [case.id]))
+    runtime.access_log.add(_read_entry(principal, "/v1/cases/{case_id}", [case.id]))
     return shape(runtime, principal, case, relations, assigned, types[case.id], people[case.id])
 
 
-def _read_entry(principal: Principal, method: str, route: str, ids: list[uuid.UUID]) -> dict[str, Any]:
+def _read_entry(principal: Principal, route: str, ids: list[uuid.UUID]) -> dict[str, Any]:
     """An access-log row for a read of case data (buffered; flushed within a second)."""
-    return {
-        "id": uuid.uuid4(),
-        "occurred_at": utcnow(),
-        "principal_type": principal.kind,
-        "principal_id": principal.id,
-        "agency_id": principal.agency_id,
-        "method": method,
-        "route": route,
-        "status": 200,
-        "outcome": "read",
-        "object_type": "case",
-        "object_id": str(ids[0]) if len(ids) == 1 else None,
-        "purpose": None,
-        "fields": None,
-        "object_ids": [str(i) for i in ids],
-        "request_id": request_id_var.get(),
-    }
+    return access_entry(principal, "GET", route, outcome="read", object_type="case", object_ids=ids)
 
 
 async def list_cases(
@@ -470,7 +457,7 @@ async def list_cases(
     cases = [row[0] for row in rows]
     types, people = await _details(session, [c.id for c in cases])
     if cases:
-        runtime.access_log.add(_read_entry(principal, "GET", "/v1/cases", [c.id for c in cases]))
+        runtime.access_log.add(_read_entry(principal, "/v1/cases", [c.id for c in cases]))
     shaped = []
     for row in rows:
         case, relations, assigned = _unpack(tuple(row), names)
