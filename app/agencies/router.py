@@ -7,14 +7,14 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.agencies import service
 from app.agencies.schemas import AgencyCreate, AgencyRead, AgencyUpdate
-from app.agencies.states import normalise_state
+from app.agencies.states import state_query
 from app.audit.events import Actor
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import AgencyType, Permission
 from app.auth.principal import Principal
 from app.concurrency import required_version, set_etag
 from app.deps import Session
-from app.errors import Problem, documented
+from app.errors import documented
 from app.idempotency.replay import replays_as
 from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
 
@@ -49,14 +49,7 @@ async def list_agencies(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Page[AgencyRead]:
-    try:
-        state_code = normalise_state(state) if state else None
-    except ValueError as exc:
-        raise Problem(
-            422,
-            "Unknown state code.",
-            errors=[{"loc": ["query", "state"], "type": "state_code", "msg": str(exc)}],
-        ) from exc
+    state_code = state_query(state or None, "state")
     rows, next_cursor = await service.list_agencies(
         session,
         principal,

@@ -5,6 +5,8 @@ Four codes changed in 2023; the old ones are accepted on input and stored as the
 
 from __future__ import annotations
 
+from app.errors import Problem
+
 STATES: dict[str, str] = {
     "IN-AP": "Andhra Pradesh",
     "IN-AR": "Arunachal Pradesh",
@@ -60,3 +62,17 @@ def normalise_state(code: str) -> str:
     if upper not in STATES:
         raise ValueError("not an ISO 3166-2:IN state or union territory code")
     return upper
+
+
+def state_query(value: str | None, name: str) -> str | None:
+    """A state code from a query parameter, normalised; an unknown code is a 422 naming it."""
+    if value is None:
+        return None
+    try:
+        return normalise_state(value)
+    except ValueError as exc:
+        raise Problem(
+            422,
+            "Unknown state code.",
+            errors=[{"loc": ["query", name], "type": "state_code", "msg": str(exc)}],
+        ) from exc

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime
 
-from app.agencies.states import normalise_state
+from app.agencies.states import state_query
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
@@ -47,19 +47,6 @@ IdentityWriter = Annotated[Principal, require(Permission.IDENTITY_UPDATE)]
 NoteWriter = Annotated[Principal, require(Permission.NOTES_WRITE)]
 Searcher = Annotated[Principal, require(Permission.IDENTITY_SEARCH)]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _state(value: str | None, name: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return normalise_state(value)
-    except ValueError as exc:
-        raise Problem(
-            422,
-            "Unknown state code.",
-            errors=[{"loc": ["query", name], "type": "state_code", "msg": str(exc)}],
-        ) from exc
 
 
 @router.post(
@@ -156,8 +143,8 @@ async def list_cases(
     filters = {
         "stage": stage.value if stage else None,
         "track": track.value if track else None,
-        "home_state": _state(home_state, "home_state"),
-        "current_state": _state(current_state, "current_state"),
+        "home_state": state_query(home_state, "home_state"),
+        "current_state": state_query(current_state, "current_state"),
         "owner_agency_id": owner_agency_id,
         "exploitation_type": exploitation_type.value if exploitation_type else None,
         "assigned_to_me": assigned_to_me,
