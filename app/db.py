@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from app.driver_reads import DRIVER, DriverReads
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -120,7 +122,19 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._read = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads run outside an explicit transaction on PostgreSQL, on a pool of their own whose
+        # connections are set to autocommit once: each statement sees what was committed before it
+        # began, as under READ COMMITTED, without BEGIN and COMMIT round trips. (SQLite keeps its
+        # transaction: a read there costs no round trip, and its snapshot keeps a read consistent
+        # while another connection writes.)
+        self.read_engine = (
+            self.engine if is_sqlite(url) else create_engine(url, isolation_level="AUTOCOMMIT")
+        )
+        # The hot reads of a read session skip SQLAlchemy's execution layer (app.driver_reads).
+        self.driver_reads = None if is_sqlite(url) else DriverReads(url)
+        self._read = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, info={DRIVER: self.driver_reads}
+        )
         self._write = async_sessionmaker(
             self.engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
         )
@@ -138,5 +152,14 @@ class Database:
         async with self.session(write=write) as session, session.begin():
             yield session
 
+    async def start(self) -> None:
+        """Open what the app needs beyond the engines' lazy pools (the driver reads' pool)."""
+        if self.driver_reads is not None:
+            await self.driver_reads.start()
+
     async def dispose(self) -> None:
+        if self.driver_reads is not None:
+            await self.driver_reads.close()
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

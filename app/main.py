@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await built.db.start()
         background = asyncio.create_task(run_background(built))
         try:
             yield

@@ -4,16 +4,19 @@ set each relation grants, as data.
 A case is visible to a principal through any of its relations; ``visible_cases`` is their OR and is
 the only filter get, list and search use. ``relation_columns`` gives the same conditions as labelled
 columns, so one SELECT returns a case together with the relations the caller holds to it, from
-which ``field_set`` decides what it may read.
+which ``field_set`` decides what it may read. The conditions are built once per principal shape and
+compare against the caller's bind parameters (``app.access.binds``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
+from app.access.binds import caller_agency, caller_id, caller_state
 from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Role
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseAssignee, RescueEvent, RescueEventAgency
@@ -26,53 +29,71 @@ _CASE_STAFF = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.POLICE_OFFICER})
 _AUTHORITY_ROLES = frozenset({Role.CWC_MEMBER, Role.MAGISTRATE})
 
 
-def _acts_as(principal: Principal, roles: frozenset[Role]) -> bool:
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What decides which relations a principal can hold: everything about it but its identifiers
+    (those are bind parameters, ``app.access.binds``). Relations are built once per shape."""
+
+    kind: str
+    agency_type: AgencyType
+    roles: frozenset[Role]
+    national: bool
+
+
+def shape_of(principal: Principal) -> Shape:
+    return Shape(principal.kind, principal.agency_type, principal.roles, principal.agency_state is None)
+
+
+def _acts_as(shape: Shape, roles: frozenset[Role]) -> bool:
     """A user holding one of ``roles``, or a machine client of the agency (its scopes limit it)."""
-    return principal.kind == "client" or bool(principal.roles & roles)
+    return shape.kind == "client" or bool(shape.roles & roles)
 
 
-def _in_state(principal: Principal) -> ColumnElement[bool]:
-    """Cases whose rescue, current or home state is the principal's; every case for a national body."""
-    state = principal.agency_state
-    if state is None:
+def _in_state(shape: Shape) -> ColumnElement[bool]:
+    """Cases whose rescue, current or home state is the caller's; every case for a national body."""
+    if shape.national:
         return true()
-    return or_(Case.rescue_state == state, Case.current_state == state, Case.home_state == state)
+    return or_(
+        Case.rescue_state == caller_state(),
+        Case.current_state == caller_state(),
+        Case.home_state == caller_state(),
+    )
 
 
-def _owner(p: Principal) -> ColumnElement[bool] | None:
-    return (Case.owner_agency_id == p.agency_id) if _acts_as(p, _CASE_STAFF) else None
+def _owner(s: Shape) -> ColumnElement[bool] | None:
+    return (Case.owner_agency_id == caller_agency()) if _acts_as(s, _CASE_STAFF) else None
 
 
-def _competent_authority(p: Principal) -> ColumnElement[bool] | None:
-    if p.agency_type not in (AgencyType.CWC, AgencyType.MAGISTRATE):
+def _competent_authority(s: Shape) -> ColumnElement[bool] | None:
+    if s.agency_type not in (AgencyType.CWC, AgencyType.MAGISTRATE):
         return None
-    return (Case.competent_authority_id == p.agency_id) if _acts_as(p, _AUTHORITY_ROLES) else None
+    return (Case.competent_authority_id == caller_agency()) if _acts_as(s, _AUTHORITY_ROLES) else None
 
 
-def _rescue_party(p: Principal) -> ColumnElement[bool] | None:
-    if not _acts_as(p, _CASE_STAFF):
+def _rescue_party(s: Shape) -> ColumnElement[bool] | None:
+    if not _acts_as(s, _CASE_STAFF):
         return None
     return exists(
         select(RescueEventAgency.agency_id).where(
             RescueEventAgency.rescue_event_id == Case.rescue_event_id,
-            RescueEventAgency.agency_id == p.agency_id,
+            RescueEventAgency.agency_id == caller_agency(),
         )
     )
 
 
-def _commission(p: Principal) -> ColumnElement[bool] | None:
-    if p.agency_type is not AgencyType.COMMISSION:
+def _commission(s: Shape) -> ColumnElement[bool] | None:
+    if s.agency_type is not AgencyType.COMMISSION:
         return None
-    return _in_state(p) if _acts_as(p, frozenset({Role.COMMISSION_OFFICER})) else None
+    return _in_state(s) if _acts_as(s, frozenset({Role.COMMISSION_OFFICER})) else None
 
 
-def _auditor(p: Principal) -> ColumnElement[bool] | None:
-    if p.agency_type is not AgencyType.AUDIT:
+def _auditor(s: Shape) -> ColumnElement[bool] | None:
+    if s.agency_type is not AgencyType.AUDIT:
         return None
-    return _in_state(p) if _acts_as(p, frozenset({Role.AUDITOR})) else None
+    return _in_state(s) if _acts_as(s, frozenset({Role.AUDITOR})) else None
 
 
-RELATIONS: dict[str, Callable[[Principal], ColumnElement[bool] | None]] = {
+RELATIONS: dict[str, Callable[[Shape], ColumnElement[bool] | None]] = {
     "owner": _owner,
     "competent_authority": _competent_authority,
     "rescue_party": _rescue_party,
@@ -81,47 +102,55 @@ RELATIONS: dict[str, Callable[[Principal], ColumnElement[bool] | None]] = {
 }
 
 
-def relation_columns(principal: Principal) -> dict[str, ColumnElement[bool]]:
-    """The relations that can hold for this principal, each as a boolean SQL condition. (What a
-    principal may do through them is the route's permission; this says only which cases.)"""
+@functools.cache
+def relations_of(shape: Shape) -> dict[str, ColumnElement[bool]]:
     found = {}
     for name, rule in RELATIONS.items():
-        clause = rule(principal)
+        clause = rule(shape)
         if clause is not None:
             found[name] = clause
     return found
 
 
-def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    """The one visibility predicate for cases: get, list and search all filter with it."""
-    clauses = list(relation_columns(principal).values())
+@functools.cache
+def visible_of(shape: Shape) -> ColumnElement[bool]:
+    clauses = list(relations_of(shape).values())
     if not clauses:
         return false()
     return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
-def party_to_event(principal: Principal) -> ColumnElement[bool]:
-    """Rescue events the principal's agency took part in (lead or participant)."""
-    return exists(
-        select(RescueEventAgency.agency_id).where(
-            RescueEventAgency.rescue_event_id == RescueEvent.id,
-            RescueEventAgency.agency_id == principal.agency_id,
-        )
+def relation_columns(principal: Principal) -> dict[str, ColumnElement[bool]]:
+    """The relations that can hold for this principal, each as a boolean SQL condition over the
+    caller's bind parameters. (What a principal may do through them is the route's permission;
+    this says only which cases.)"""
+    return relations_of(shape_of(principal))
+
+
+def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    """The one visibility predicate for cases: get, list and search all filter with it. Execute
+    it with ``caller_params`` (the checked-read helpers do)."""
+    return visible_of(shape_of(principal))
+
+
+# Rescue events the caller's agency took part in (lead or participant).
+PARTY_TO_EVENT = exists(
+    select(RescueEventAgency.agency_id).where(
+        RescueEventAgency.rescue_event_id == RescueEvent.id,
+        RescueEventAgency.agency_id == caller_agency(),
     )
+)
 
+# Cases the caller's agency owns, for showing a creator what it has just recorded (a creating client
+# may hold no read scope).
+CREATED_BY_CALLER = Case.owner_agency_id == caller_agency()
 
-def created_by(principal: Principal) -> ColumnElement[bool]:
-    """Cases the principal's agency owns, for showing a creator what it has just recorded (a
-    creating client may hold no read scope)."""
-    return Case.owner_agency_id == principal.agency_id
-
-
-def assigned_to(principal: Principal) -> ColumnElement[bool]:
-    return exists(
-        select(CaseAssignee.user_id).where(
-            CaseAssignee.case_id == Case.id, CaseAssignee.user_id == principal.id
-        )
+# Cases assigned to the calling user.
+ASSIGNED_TO_CALLER = exists(
+    select(CaseAssignee.user_id).where(
+        CaseAssignee.case_id == Case.id, CaseAssignee.user_id == caller_id()
     )
+)
 
 
 # ---- field sets -------------------------------------------------------------------------------

@@ -8,17 +8,21 @@ or a request reads nothing first, is it asked on its own: one lookup by primary 
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.binds import caller_params
 from app.agencies.models import Agency
 from app.auth.models import AuthSession
 from app.auth.principal import Principal
 from app.clients.models import MachineClient
 from app.db import AnySelect, utcnow
+from app.driver_reads import DRIVER, DriverReads
 from app.errors import Problem
 from app.users.models import User
 
@@ -68,13 +72,33 @@ def principal_is_current(principal: Principal) -> ColumnElement[bool]:
     return _CURRENT[principal.kind]
 
 
+S = TypeVar("S", bound=Select[Any])
+_WITH_CHECK: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def with_check(statement: S, principal: Principal) -> S:
+    """``statement`` with the check added, remembered per statement object: a statement built once
+    (the case reads are, per principal shape) then keeps one checked form, whose cache key and
+    compiled SQL are computed once, instead of a new SELECT per request."""
+    variants = _WITH_CHECK.get(statement)
+    if variants is None:
+        variants = _WITH_CHECK[statement] = {}
+    checked: S | None = variants.get(principal.kind)
+    if checked is None:
+        checked = variants[principal.kind] = statement.where(principal_is_current(principal))
+    return checked
+
+
 def current_params(principal: Principal, now: datetime) -> dict[str, Any]:
+    """The check's parameters, and the caller's (``app.access.binds``) for the visibility
+    conditions that ride in the same statement."""
     return {
         "cur_sid": principal.session_id,
         "cur_now": now,
         "cur_pid": principal.id,
         "cur_ver": principal.authz_version,
         "cur_agy": principal.agency_id,
+        **caller_params(principal),
     }
 
 
@@ -113,14 +137,26 @@ CLOCK = "clock"
 T = TypeVar("T")
 
 
-async def first_checked(session: AsyncSession, principal: Principal, statement: Select[T]) -> T | None:
+def _params(
+    principal: Principal, session: AsyncSession, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    params = current_params(principal, _now(session))
+    return params if extra is None else params | dict(extra)
+
+
+async def first_checked(
+    session: AsyncSession,
+    principal: Principal,
+    statement: Select[T],
+    params: Mapping[str, Any] | None = None,
+) -> T | None:
     """The first row of ``statement`` with the currency check in the same SELECT. None means the
     object is absent or not visible (the caller answers 404); a stale token raises 401 first."""
     found = (
         (
             await session.execute(
-                statement.where(principal_is_current(principal)),
-                current_params(principal, _now(session)),
+                with_check(statement, principal),
+                _params(principal, session, params),
             )
         )
         .scalars()
@@ -133,13 +169,18 @@ async def first_checked(session: AsyncSession, principal: Principal, statement: 
     return found
 
 
-async def all_checked(session: AsyncSession, principal: Principal, statement: Select[T]) -> list[T]:
+async def all_checked(
+    session: AsyncSession,
+    principal: Principal,
+    statement: Select[T],
+    params: Mapping[str, Any] | None = None,
+) -> list[T]:
     """Every row of ``statement``, the currency check riding along; an empty answer asks it alone."""
     rows = list(
         (
             await session.execute(
-                statement.where(principal_is_current(principal)),
-                current_params(principal, _now(session)),
+                with_check(statement, principal),
+                _params(principal, session, params),
             )
         ).scalars()
     )
@@ -157,34 +198,50 @@ def decided_while_current(problem: Problem) -> Problem:
 
 
 async def first_row_checked(
-    session: AsyncSession, principal: Principal, statement: AnySelect
-) -> Row[Any] | None:
-    """Like ``first_checked`` for a SELECT of several columns: the whole first row."""
-    row: Row[Any] | None = (
-        await session.execute(
-            statement.where(principal_is_current(principal)), current_params(principal, _now(session))
-        )
-    ).first()
-    if row is None:
+    session: AsyncSession,
+    principal: Principal,
+    statement: AnySelect,
+    params: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Like ``first_checked`` for a SELECT of columns (not entities): the first row, as a dict of
+    column name to value."""
+    rows = await _column_rows(session, principal, statement, params)
+    if not rows:
         await require_current(session, principal, _now(session))
         return None
     session.info[CHECKED] = True
-    return row
+    return rows[0]
 
 
 async def rows_checked(
-    session: AsyncSession, principal: Principal, statement: AnySelect
-) -> list[Row[Any]]:
-    """Like ``all_checked`` for a SELECT of several columns."""
-    rows = list(
-        (
-            await session.execute(
-                statement.where(principal_is_current(principal)),
-                current_params(principal, _now(session)),
-            )
-        ).all()
-    )
+    session: AsyncSession,
+    principal: Principal,
+    statement: AnySelect,
+    params: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Like ``all_checked`` for a SELECT of columns (not entities): rows as dicts."""
+    rows = await _column_rows(session, principal, statement, params)
     if not rows:
         await require_current(session, principal, _now(session))
     session.info[CHECKED] = True
     return rows
+
+
+async def _column_rows(
+    session: AsyncSession,
+    principal: Principal,
+    statement: AnySelect,
+    params: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """Run a checked SELECT of columns: on the driver when the session is a read session on
+    PostgreSQL (``app.driver_reads``), else on the session's connection (plain SQL rows, no ORM
+    loading)."""
+    checked = with_check(statement, principal)
+    values = _params(principal, session, params)
+    driver: DriverReads | None = session.info.get(DRIVER)
+    if driver is not None:
+        rows = await driver.fetch(checked, values)
+        if rows is not None:
+            return rows
+    connection = await session.connection()
+    return [dict(row._mapping) for row in await connection.execute(checked, values)]

@@ -6,7 +6,8 @@ runs, before FastAPI reads or validates the body: 401 (no valid token), 403 (per
 handler (404, 403, 409, 412), in the order of DOMAIN.md section 5. Whether the token is still current
 (revoked, deactivated, roles changed) is checked in SQL: as the first statement of the request's
 transaction (``app.deps.db_session``), or, for a route without one, before the response is sent. A
-stale token gets 401 whatever the handler would have said.
+stale token gets 401 whatever the handler would have said. The route also ends the request's
+transaction: committed after the handler and before the response, rolled back on any error.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.auth.current import already_checked, check_current, unauthorized
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken
+from app.deps import end_request_session
 from app.errors import Problem
 from app.idempotency import route as idempotency
 from app.runtime import Runtime
@@ -110,7 +112,13 @@ class GuardedRoute(APIRoute):
 
             async def public(request: Request) -> Response:
                 check_media_type(request)
-                return await handler(request)
+                try:
+                    response = await handler(request)
+                except BaseException:
+                    await end_request_session(request, commit=False)
+                    raise
+                await end_request_session(request, commit=True)
+                return response
 
             return public
         permission = requirement.permission
@@ -146,20 +154,23 @@ class GuardedRoute(APIRoute):
                 if not await _still_current(request, runtime, principal):
                     raise unauthorized()
                 if claimed is not None:
+                    # In the request's transaction, so the outcome commits with the change.
                     await idempotency.finish(request, runtime, claimed, replay_spec, response)
+                await end_request_session(request, commit=True)
             except Exception as exc:
                 session: AsyncSession | None = getattr(request.state, "db_session", None)
                 checked = already_checked(session)
-                if session is not None:
-                    # End the failed transaction now (SQLite has one writer), then tidy up.
-                    await session.rollback()
-                    request.state.db_session = None
+                # End the failed transaction now (SQLite has one writer), then tidy up.
+                await end_request_session(request, commit=False)
                 if claimed is not None:
                     await idempotency.release(runtime, claimed)
                 checked = checked or bool(getattr(exc, "principal_checked", False))
                 if not checked and not await _still_current(request, runtime, principal):
                     raise unauthorized() from exc
                 raise
+            finally:
+                # Cancelled mid-request: nothing is committed, the connection goes back to the pool.
+                await end_request_session(request, commit=False)
             return response
 
         return guarded

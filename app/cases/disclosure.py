@@ -5,6 +5,7 @@ cases whose identity the caller may read, and is rate-limited per user."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -14,7 +15,14 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, exists, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.cases import assigned_to, field_set, relation_columns, visible_cases
+from app.access.cases import (
+    ASSIGNED_TO_CALLER,
+    Shape,
+    field_set,
+    relations_of,
+    shape_of,
+    visible_cases,
+)
 from app.audit.access_log import access_entry, write_access_now
 from app.audit.events import Actor, Change, ObjectRef, record_event
 from app.auth import throttle
@@ -110,10 +118,15 @@ async def read_identity(
 def identity_readable(principal: Principal) -> ColumnElement[bool]:
     """Cases whose identity this principal may read: as the owner's supervisor or assigned staff,
     or as the competent authority (the same rule as ``field_set``, as SQL)."""
-    relations = relation_columns(principal)
+    return _identity_readable(shape_of(principal))
+
+
+@functools.cache
+def _identity_readable(shape: Shape) -> ColumnElement[bool]:
+    relations = relations_of(shape)
     clauses: list[ColumnElement[bool]] = []
     if "owner" in relations:
-        staff = true() if Role.SUPERVISOR in principal.roles else assigned_to(principal)
+        staff = true() if Role.SUPERVISOR in shape.roles else ASSIGNED_TO_CALLER
         clauses.append(relations["owner"] & staff)
     if "competent_authority" in relations:
         clauses.append(relations["competent_authority"])
@@ -167,7 +180,7 @@ async def search(
         .limit(SEARCH_LIMIT)
     )
     rows = await rows_checked(session, principal, statement)
-    hits = [SearchHit(id=case_id, code=code) for case_id, code in (tuple(row) for row in rows)]
+    hits = [SearchHit(id=row["id"], code=row["code"]) for row in rows]
     await _log(
         session,
         principal,

@@ -3,26 +3,46 @@ cases through the one visibility predicate, each shaped to the caller's field se
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.binds import caller_params
 from app.access.cases import (
-    assigned_to,
-    created_by,
+    ASSIGNED_TO_CALLER,
+    CREATED_BY_CALLER,
+    PARTY_TO_EVENT,
+    Shape,
     field_set,
-    party_to_event,
-    relation_columns,
+    relations_of,
+    shape_of,
     visible_cases,
+    visible_of,
 )
 from app.agencies.models import Agency
 from app.audit.access_log import access_entry, write_access_now
 from app.audit.events import Actor, Change, ObjectRef, record_event
-from app.auth.current import first_row_checked, rows_checked
+from app.auth.current import all_checked, first_checked, first_row_checked, rows_checked
 from app.auth.permissions import CASE_CREATING_AGENCY_TYPES
 from app.auth.principal import Principal
 from app.cases import identity as vault
@@ -36,7 +56,7 @@ from app.cases.models import (
 )
 from app.cases.schemas import CaseCreate, RescueEventCreate, RescueEventRead, VictimInput
 from app.cases.vocab import RescueType, Stage
-from app.db import AnySelect, dialect_name
+from app.db import AnySelect, UTCDateTime, dialect_name
 from app.errors import Problem, not_found
 from app.pagination import decode_cursor, split_page
 from app.runtime import Runtime
@@ -218,10 +238,8 @@ async def add_case(
     _may_create(principal)
     event = (
         await session.execute(
-            select(RescueEvent).where(
-                RescueEvent.id == data.rescue_event_id,
-                party_to_event(principal),
-            )
+            select(RescueEvent).where(RescueEvent.id == data.rescue_event_id, PARTY_TO_EVENT),
+            caller_params(principal),
         )
     ).scalar_one_or_none()
     if event is None:
@@ -233,21 +251,19 @@ async def get_rescue_event(
     session: AsyncSession, principal: Principal, event_id: uuid.UUID
 ) -> RescueEventRead:
     """A rescue event, for its own agencies; with the ids of its cases the caller may see."""
-    row = await first_row_checked(
-        session,
-        principal,
-        select(RescueEvent).where(RescueEvent.id == event_id, party_to_event(principal)),
+    event = await first_checked(
+        session, principal, select(RescueEvent).where(RescueEvent.id == event_id, PARTY_TO_EVENT)
     )
-    if row is None:
+    if event is None:
         raise not_found("rescue event")
-    event: RescueEvent = row[0]
     agencies = await session.execute(
         select(RescueEventAgency.agency_id).where(RescueEventAgency.rescue_event_id == event.id)
     )
     cases = await session.execute(
         select(Case.id)
         .where(Case.rescue_event_id == event.id, visible_cases(principal))
-        .order_by(Case.code)
+        .order_by(Case.code),
+        caller_params(principal),
     )
     return RescueEventRead(
         id=event.id,
@@ -290,119 +306,200 @@ async def created_cases(
     session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
 ) -> list[dict[str, Any]]:
     """The creator's view of cases its agency recorded (for answers and Idempotency-Key replays)."""
-    rows = await rows_checked(
-        session,
-        principal,
-        select(Case).where(Case.id.in_(ids), created_by(principal)).order_by(Case.code),
+    found = await all_checked(
+        session, principal, select(Case).where(Case.id.in_(ids), CREATED_BY_CALLER).order_by(Case.code)
     )
-    return [created_view(row[0]) for row in rows]
+    return [created_view(case) for case in found]
 
 
 # ---- reading ----------------------------------------------------------------------------------
 
+# A case's exploitation types and assignees, folded into the read as comma-joined strings (one
+# statement per read instead of three; both are short lists, and neither value holds a comma).
+# The separator is written into the SQL: given as a string, SQLAlchemy would render it anew on
+# every execution.
+_COMMA: Any = literal_column("','")
+_EXPLOITATION = (
+    select(func.aggregate_strings(CaseExploitation.type, _COMMA))
+    .where(CaseExploitation.case_id == Case.id)
+    .scalar_subquery()
+    .label("exploitation_csv")
+)
+_ASSIGNEES = (
+    select(func.aggregate_strings(cast(CaseAssignee.user_id, String), _COMMA))
+    .where(CaseAssignee.case_id == Case.id)
+    .scalar_subquery()
+    .label("assignees_csv")
+)
 
-def _case_select(principal: Principal) -> tuple[AnySelect, list[str]]:
-    """SELECT a case, whether it is assigned to the caller, and each relation the caller can hold
-    to it (labelled columns), so one statement gives both the row and its field set."""
-    relations = relation_columns(principal)
+# The filters of the case list, each compared against a bind parameter of its own name.
+_EQUAL_FILTERS = ("stage", "track", "home_state", "current_state", "owner_agency_id", "code")
+_FROM_FILTERS = (("opened_from", Case.opened_at), ("updated_from", Case.updated_at))
+_TO_FILTERS = (("opened_to", Case.opened_at), ("updated_to", Case.updated_at))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case as one read returns it: its columns, and the caller's relations to it."""
+
+    columns: Mapping[str, Any]
+    relations: set[str]
+    assigned: bool
+
+    @property
+    def id(self) -> uuid.UUID:
+        case_id: uuid.UUID = self.columns["id"]
+        return case_id
+
+
+@functools.cache
+def _view_select(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
+    """SELECT visible cases with their details, whether each is assigned to the caller, and each
+    relation the caller can hold to it (labelled columns): one statement gives the rows and their
+    field sets. Built once per principal shape; executed with the caller's bind parameters."""
+    relations = relations_of(shape)
     statement: AnySelect = select(
-        Case,
-        assigned_to(principal).label("assigned"),
+        *Case.__table__.c,
+        _EXPLOITATION,
+        _ASSIGNEES,
+        ASSIGNED_TO_CALLER.label("assigned"),
         *[clause.label(f"rel_{name}") for name, clause in relations.items()],
+    ).where(visible_of(shape))
+    return statement, tuple(relations)
+
+
+@functools.cache
+def _by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
+    statement, names = _view_select(shape)
+    return statement.where(Case.id == bindparam("case_id", type_=Uuid())), names
+
+
+@functools.cache
+def _page_select(
+    shape: Shape, filters: frozenset[str], flags: tuple[str, ...], after: bool
+) -> tuple[AnySelect, tuple[str, ...]]:
+    """The case list for one combination of filters (their values are bind parameters)."""
+    statement, names = _view_select(shape)
+    for column in _EQUAL_FILTERS:
+        if column in filters:
+            statement = statement.where(getattr(Case, column) == bindparam(column))
+    if "exploitation_type" in filters:
+        statement = statement.where(
+            exists(
+                select(CaseExploitation.case_id).where(
+                    CaseExploitation.case_id == Case.id,
+                    CaseExploitation.type == bindparam("exploitation_type"),
+                )
+            )
+        )
+    if "assigned_to_me" in filters:
+        statement = statement.where(ASSIGNED_TO_CALLER)
+    for flag in flags:
+        statement = statement.where(getattr(Case, f"flag_{flag}").is_(True))
+    for name, attribute in _FROM_FILTERS:
+        if name in filters:
+            statement = statement.where(attribute >= bindparam(name, type_=UTCDateTime()))
+    for name, attribute in _TO_FILTERS:
+        if name in filters:
+            statement = statement.where(attribute < bindparam(name, type_=UTCDateTime()))
+    if after:
+        after_updated = bindparam("after_updated", type_=UTCDateTime())
+        after_id = bindparam("after_id", type_=Uuid())
+        statement = statement.where(tuple_(Case.updated_at, Case.id) < tuple_(after_updated, after_id))
+    statement = statement.order_by(Case.updated_at.desc(), Case.id.desc()).limit(
+        bindparam("page_size", type_=Integer())
     )
-    return statement, list(relations)
+    return statement, names
+
+
+def _view(columns: Mapping[str, Any], names: tuple[str, ...]) -> CaseView:
+    relations = {name for name in names if columns[f"rel_{name}"]}
+    return CaseView(columns, relations, bool(columns["assigned"]))
+
+
+async def get_case_view(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseView:
+    """A case the caller may see, as one read (the token check riding along); else 404."""
+    statement, names = _by_id(shape_of(principal))
+    row = await first_row_checked(session, principal, statement, {"case_id": case_id})
+    if row is None:
+        raise not_found("case")
+    return _view(row, names)
 
 
 async def get_case_row(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID
 ) -> tuple[Case, set[str], bool]:
-    """A case the caller may see, with its relations to it and whether it is assigned; else 404."""
-    statement, names = _case_select(principal)
-    row = await first_row_checked(
-        session, principal, statement.where(Case.id == case_id, visible_cases(principal))
-    )
-    if row is None:
+    """A case the caller may see, loaded as an entity to change, with its relations to it and
+    whether it is assigned; else 404."""
+    view = await get_case_view(session, principal, case_id)
+    case = await session.get(Case, view.id)
+    if case is None:  # cases are never deleted
         raise not_found("case")
-    return _unpack(tuple(row), names)
+    return case, view.relations, view.assigned
 
 
-def _unpack(values: tuple[Any, ...], names: list[str]) -> tuple[Case, set[str], bool]:
-    case, assigned, *held = values
-    return case, {name for name, holds in zip(names, held, strict=True) if holds}, bool(assigned)
+def _ids(csv: str | None) -> list[str]:
+    """Assignee ids as one form on both databases (SQLite keeps a UUID as 32 hex digits)."""
+    return sorted(str(uuid.UUID(value)) for value in csv.split(",")) if csv else []
 
 
-async def _details(
-    session: AsyncSession, case_ids: list[uuid.UUID]
-) -> tuple[dict[uuid.UUID, list[str]], dict[uuid.UUID, list[str]]]:
-    types: dict[uuid.UUID, list[str]] = {i: [] for i in case_ids}
-    people: dict[uuid.UUID, list[str]] = {i: [] for i in case_ids}
-    if case_ids:
-        for case_id, kind in await session.execute(
-            select(CaseExploitation.case_id, CaseExploitation.type).where(
-                CaseExploitation.case_id.in_(case_ids)
-            )
-        ):
-            types[case_id].append(kind)
-        for case_id, user_id in await session.execute(
-            select(CaseAssignee.case_id, CaseAssignee.user_id).where(CaseAssignee.case_id.in_(case_ids))
-        ):
-            people[case_id].append(str(user_id))
-    return types, people
-
-
-def shape(
-    runtime: Runtime,
-    principal: Principal,
-    case: Case,
-    relations: set[str],
-    assigned: bool,
-    exploitation: list[str],
-    assignees: list[str],
-) -> dict[str, Any]:
+def shape(runtime: Runtime, principal: Principal, view: CaseView) -> dict[str, Any]:
     """The case as the caller may see it: only the fields of its field set; never identity."""
+    case = view.columns
     allowed = field_set(
-        principal, relations, assigned=assigned, family_complicity=case.flag_family_complicity
+        principal,
+        view.relations,
+        assigned=view.assigned,
+        family_complicity=case["flag_family_complicity"],
     )
-    full: dict[str, Any] = {
-        column: getattr(case, column)
-        for column in (
-            "id", "code", "track", "stage", "rescue_event_id", "owner_agency_id",
-            "competent_authority_id", "opened_at", "closed_at", "closure_reason", "version",
-            "created_at", "updated_at", "rescue_state", "current_state", "current_district",
-            "home_state", "home_district", "home_country", "village_tracing", "sex",
-            "age_claimed", "age_determined", "age_basis", "nationality", "languages",
-            "disability", "interpreter_needed", "trafficking_context", "references",
-            "produced_at", "producing_agency_id", "journey_hours",
-        )
-    }  # fmt: skip
-    full["exploitation_types"] = sorted(exploitation)
-    full["assignees"] = sorted(assignees)
-    full["flags"] = {
-        "trafficker_contact": case.flag_trafficker_contact,
-        "family_complicity": case.flag_family_complicity,
-        "possible_repeat": case.flag_possible_repeat,
-    }
-    if "placement" in allowed.case_fields:
-        full["placement"] = (
+    fields = allowed.case_fields
+    shaped: dict[str, Any] = {"id": case["id"], "code": case["code"]}
+    for column in _PLAIN_FIELDS:
+        if column in fields:
+            shaped[column] = case[column]
+    if "exploitation_types" in fields:
+        csv = case["exploitation_csv"]
+        shaped["exploitation_types"] = sorted(csv.split(",")) if csv else []
+    if "assignees" in fields:
+        shaped["assignees"] = _ids(case["assignees_csv"])
+    if "flags" in fields:
+        shaped["flags"] = {
+            "trafficker_contact": case["flag_trafficker_contact"],
+            "family_complicity": case["flag_family_complicity"],
+            "possible_repeat": case["flag_possible_repeat"],
+        }
+    if "placement" in fields:
+        ciphertext = case["placement"]
+        shaped["placement"] = (
             None
-            if case.placement is None
+            if ciphertext is None
             else runtime.cipher.decrypt(
-                case.placement, runtime.cipher.context("cases", case.id, "placement")
+                ciphertext, runtime.cipher.context("cases", case["id"], "placement")
             )
         )
-    shaped = {k: v for k, v in full.items() if k in allowed.case_fields or k in ("id", "code")}
-    shaped["relations"] = sorted(relations)
+    shaped["relations"] = sorted(view.relations)
     shaped["identity_fields"] = sorted(f.value for f in allowed.identity_fields)
     return shaped
+
+
+# Fields read straight from the case's columns (the others are assembled in ``shape``).
+_PLAIN_FIELDS = (
+    "track", "stage", "rescue_event_id", "owner_agency_id", "competent_authority_id",
+    "opened_at", "closed_at", "closure_reason", "version", "created_at", "updated_at",
+    "rescue_state", "current_state", "current_district", "home_state", "home_district",
+    "home_country", "village_tracing", "sex", "age_claimed", "age_determined", "age_basis",
+    "nationality", "languages", "disability", "interpreter_needed", "trafficking_context",
+    "references", "produced_at", "producing_agency_id", "journey_hours",
+)  # fmt: skip
 
 
 async def read_case(
     session: AsyncSession, runtime: Runtime, principal: Principal, case_id: uuid.UUID
 ) -> dict[str, Any]:
-    case, relations, assigned = await get_case_row(session, principal, case_id)
-    types, people = await _details(session, [case.id])
-    runtime.access_log.add(_read_entry(principal, "/v1/cases/{case_id}", [case.id]))
-    return shape(runtime, principal, case, relations, assigned, types[case.id], people[case.id])
+    """One case as the caller may see it, in one statement (the token check rides along)."""
+    view = await get_case_view(session, principal, case_id)
+    runtime.access_log.add(_read_entry(principal, "/v1/cases/{case_id}", [view.id]))
+    return shape(runtime, principal, view)
 
 
 def _read_entry(principal: Principal, route: str, ids: list[uuid.UUID]) -> dict[str, Any]:
@@ -419,49 +516,26 @@ async def list_cases(
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Cases the caller may see, newest change first (keyset on updated_at, id; no OFFSET)."""
-    statement, names = _case_select(principal)
-    statement = statement.where(visible_cases(principal))
-    for column in ("stage", "track", "home_state", "current_state", "owner_agency_id", "code"):
-        if filters.get(column) is not None:
-            statement = statement.where(getattr(Case, column) == filters[column])
-    if filters.get("exploitation_type") is not None:
-        statement = statement.where(
-            exists(
-                select(CaseExploitation.case_id).where(
-                    CaseExploitation.case_id == Case.id,
-                    CaseExploitation.type == filters["exploitation_type"],
-                )
-            )
-        )
+    values = {
+        name: value
+        for name, value in filters.items()
+        if name not in ("flags", "assigned_to_me") and value is not None
+    }
     if filters.get("assigned_to_me"):
-        statement = statement.where(assigned_to(principal))
-    for flag in filters.get("flags") or []:
-        statement = statement.where(getattr(Case, f"flag_{flag}").is_(True))
-    for column, low, high in (
-        ("opened_at", "opened_from", "opened_to"),
-        ("updated_at", "updated_from", "updated_to"),
-    ):
-        if filters.get(low) is not None:
-            statement = statement.where(getattr(Case, column) >= filters[low])
-        if filters.get(high) is not None:
-            statement = statement.where(getattr(Case, column) < filters[high])
+        values["assigned_to_me"] = True
     if cursor is not None:
-        updated_at, after_id = decode_cursor(cursor, datetime, uuid.UUID)
-        statement = statement.where(tuple_(Case.updated_at, Case.id) < tuple_(updated_at, after_id))
-    rows = await rows_checked(
-        session, principal, statement.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit + 1)
+        values["after_updated"], values["after_id"] = decode_cursor(cursor, datetime, uuid.UUID)
+    statement, names = _page_select(
+        shape_of(principal),
+        frozenset(values),
+        tuple(sorted(set(filters.get("flags") or []))),
+        cursor is not None,
     )
+    rows = await rows_checked(session, principal, statement, {**values, "page_size": limit + 1})
     rows, next_cursor = split_page(
-        rows, limit, lambda last: [last[0].updated_at.isoformat(), str(last[0].id)]
+        rows, limit, lambda last: [last["updated_at"].isoformat(), str(last["id"])]
     )
-    cases = [row[0] for row in rows]
-    types, people = await _details(session, [c.id for c in cases])
-    if cases:
-        runtime.access_log.add(_read_entry(principal, "/v1/cases", [c.id for c in cases]))
-    shaped = []
-    for row in rows:
-        case, relations, assigned = _unpack(tuple(row), names)
-        shaped.append(
-            shape(runtime, principal, case, relations, assigned, types[case.id], people[case.id])
-        )
-    return shaped, next_cursor
+    views = [_view(row, names) for row in rows]
+    if views:
+        runtime.access_log.add(_read_entry(principal, "/v1/cases", [v.id for v in views]))
+    return [shape(runtime, principal, view) for view in views], next_cursor

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.deps import get_runtime
+from app.deps import runtime_of
 from app.errors import documented
 from app.ops.metrics import REGISTRY
 
@@ -29,7 +29,7 @@ async def live() -> dict[str, str]:
     responses=documented(503),
 )
 async def ready(request: Request) -> JSONResponse:
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     try:
         async with runtime.db.session(write=False) as session:
             await session.execute(text("SELECT 1"))

@@ -184,7 +184,7 @@ def test_the_currency_check_rides_along_with_the_read(h: Harness) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
-    engine = h.runtime.db.engine.sync_engine
+    engine = h.runtime.db.read_engine.sync_engine  # a GET reads on the read pool
     event.listen(engine, "before_cursor_execute", count)
     try:
         response = h.client.get(f"/v1/agencies/{target.id}", headers=headers)

@@ -1,0 +1,126 @@
+"""The hot reads, run straight on the PostgreSQL driver.
+
+SQLAlchemy's async execution layer (a greenlet hop, connection, transaction and execution-context
+objects, result processing) costs several times the SELECT it runs. Measured on the benchmark's
+machine (bench/README.md), a FastAPI route reading one case by id serves about 0.6x of a bare
+Starlette + asyncpg app when it calls asyncpg, 0.2x through SQLAlchemy Core and 0.15x through an
+ORM session. So the reads that every request makes (``app.auth.current.first_row_checked`` and
+``rows_checked``: a case by id, a page of cases) run on an asyncpg pool of their own when the
+request's session only reads. The SQL is the same object either way: the statement is built and
+compiled by SQLAlchemy (once per statement object), and its bind and result processors are
+applied here, so the driver path returns what the session would. On SQLite, and in a session
+that writes (its reads must see its own uncommitted changes), reads go through the session.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.engine import make_url
+from sqlalchemy.sql import Select
+
+# The key under which a read session carries the driver reads (``AsyncSession.info``).
+DRIVER = "driver_reads"
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    # The bind parameters in positional order: name, value if none is given (a literal written in
+    # the statement), and SQLAlchemy's processor for its type.
+    binds: tuple[tuple[str, Any, Processor | None], ...]
+    # Result columns that need converting, by name (most need nothing on asyncpg).
+    results: tuple[tuple[str, Processor], ...]
+
+
+class DriverReads:
+    """A small asyncpg pool for read-only statements, started with the app."""
+
+    def __init__(self, url: str, max_size: int = 10) -> None:
+        parsed = make_url(url)
+        self._dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._max_size = max_size
+        self._dialect = asyncpg_dialect(  # type: ignore[no-untyped-call]
+            json_serializer=json.dumps, json_deserializer=json.loads
+        )
+        self._pool: asyncpg.Pool | None = None
+        self._compiled: weakref.WeakKeyDictionary[Any, _Compiled | None] = weakref.WeakKeyDictionary()
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    async def start(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self._dsn, min_size=1, max_size=self._max_size, init=_set_codecs, reset=_keep
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def fetch(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> list[dict[str, Any]] | None:
+        """Every row of ``statement`` as a dict of column name to value; None when the statement
+        is not one for the driver (parameters rendered per execution, such as an expanding IN):
+        the caller runs it through its session."""
+        if self._pool is None:
+            return None
+        compiled = self._compile(statement)
+        if compiled is None:
+            return None
+        args = []
+        for name, default, process in compiled.binds:
+            value = params.get(name, default)
+            args.append(value if process is None else process(value))
+        records = await self._pool.fetch(compiled.sql, *args)
+        rows = [dict(record) for record in records]
+        for name, process in compiled.results:
+            for row in rows:
+                row[name] = process(row[name])
+        return rows
+
+    def _compile(self, statement: Select[Any]) -> _Compiled | None:
+        if statement in self._compiled:
+            return self._compiled[statement]
+        found = self._compiled[statement] = self._build(statement)
+        return found
+
+    def _build(self, statement: Select[Any]) -> _Compiled | None:
+        compiled = statement.compile(dialect=self._dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            return None
+        processors: Mapping[str, Any] = compiled._bind_processors
+        binds = tuple(
+            (name, compiled.binds[name].effective_value, processors.get(name))
+            for name in compiled.positiontup or ()
+        )
+        results = []
+        for column in compiled._result_columns:
+            process = column.type._cached_result_processor(self._dialect, None)
+            if process is not None:
+                results.append((column.keyname, process))
+        return _Compiled(str(compiled), binds, tuple(results))
+
+
+async def _keep(connection: asyncpg.Connection) -> None:
+    """No reset query on release (a round trip each time): these connections only ever run single
+    read-only statements in autocommit, so they hold no session state to clear."""
+
+
+async def _set_codecs(connection: asyncpg.Connection) -> None:
+    # As SQLAlchemy's asyncpg dialect does: JSON arrives decoded.
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(
+            kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )

@@ -1,0 +1,131 @@
+"""The hot reads: visibility built once per principal shape, and on PostgreSQL run straight on the
+driver (``app.driver_reads``) with the same answers the session gives."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from app.access.binds import caller_params
+from app.access.cases import relation_columns, shape_of, visible_cases
+from app.auth.current import rows_checked, with_check
+from app.auth.permissions import AgencyType, Role
+from app.cases.models import Case
+from app.cases.service import _by_id
+from tests.harness import Harness
+
+
+def test_visibility_is_built_once_per_shape_and_bound_per_caller(h: Harness) -> None:
+    """Two caseworkers of different NGOs share one SQL object; what differs is only the bind
+    parameters, so each still sees only its own agency's cases."""
+    mine, other = h.agency(AgencyType.NGO), h.agency(AgencyType.NGO)
+    me = h.user(mine, Role.CASEWORKER)
+    them = h.user(other, Role.CASEWORKER)
+    p_me = h.runtime.tokens.decode_access(h.token(me))
+    p_them = h.runtime.tokens.decode_access(h.token(them))
+    assert visible_cases(p_me) is visible_cases(p_them)
+    assert relation_columns(p_me) is relation_columns(p_them)
+    assert caller_params(p_me)["caller_agency"] == mine.id
+    assert caller_params(p_them)["caller_agency"] == other.id
+    # A different shape (a commission officer) gets different SQL.
+    commission = h.user(h.agency(AgencyType.COMMISSION, state="IN-WB"), Role.COMMISSION_OFFICER)
+    p_commission = h.runtime.tokens.decode_access(h.token(commission))
+    assert visible_cases(p_commission) is not visible_cases(p_me)
+
+    case = h.case(mine, assign=[me])
+    assert h.client.get(f"/v1/cases/{case.id}", headers=h.auth(me)).status_code == 200
+    assert h.client.get(f"/v1/cases/{case.id}", headers=h.auth(them)).status_code == 404
+
+
+def test_the_currency_check_is_added_once_per_statement(h: Harness) -> None:
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+    principal = h.runtime.tokens.decode_access(h.token(user))
+    statement, _ = _by_id(shape_of(principal))
+    assert with_check(statement, principal) is with_check(statement, principal)
+    assert with_check(statement, principal) is not statement
+
+
+@pytest.mark.postgres
+def test_driver_rows_equal_the_session_rows(h: Harness) -> None:
+    ngo = h.agency(AgencyType.NGO)
+    worker = h.user(ngo, Role.CASEWORKER)
+    case = h.case(ngo, assign=[worker])
+    principal = h.runtime.tokens.decode_access(h.token(worker))
+    statement, _ = _by_id(shape_of(principal))
+    params = {**caller_params(principal), "case_id": case.id}
+    driver = h.runtime.db.driver_reads
+    assert driver is not None
+    assert driver.started
+
+    async def both() -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
+        via_driver = await driver.fetch(statement, params)
+        async with h.runtime.db.engine.connect() as connection:
+            rows = await connection.execute(statement, params)
+            via_session = [dict(row._mapping) for row in rows]
+        return via_driver, via_session
+
+    via_driver, via_session = h.run(both)
+    assert via_driver is not None
+    assert len(via_driver) == 1
+    assert via_driver == via_session
+    for key, value in via_session[0].items():
+        assert type(via_driver[0][key]) is type(value), key
+    assert via_driver[0]["rel_owner"] is True
+    assert via_driver[0]["assigned"] is True
+
+
+@pytest.mark.postgres
+def test_statements_the_driver_cannot_take_go_through_the_session(h: Harness) -> None:
+    """An expanding IN is rendered per execution: the driver declines it, the session runs it."""
+    ngo = h.agency(AgencyType.NGO)
+    worker = h.user(ngo, Role.CASEWORKER)
+    cases = [h.case(ngo), h.case(ngo)]
+    principal = h.runtime.tokens.decode_access(h.token(worker))
+    statement = select(Case.id).where(Case.id.in_([c.id for c in cases]), visible_cases(principal))
+    driver = h.runtime.db.driver_reads
+    assert driver is not None
+
+    async def go() -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
+        declined = await driver.fetch(statement, caller_params(principal))
+        async with h.runtime.db.session(write=False) as session:
+            return declined, await rows_checked(session, principal, statement)
+
+    declined, rows = h.run(go)
+    assert declined is None
+    assert {row["id"] for row in rows} == {c.id for c in cases}
+
+
+@pytest.mark.postgres
+def test_a_case_read_runs_one_statement_on_the_driver_and_none_through_sqlalchemy(
+    h: Harness,
+) -> None:
+    ngo = h.agency(AgencyType.NGO)
+    worker = h.user(ngo, Role.CASEWORKER)
+    case = h.case(ngo, assign=[worker])
+    headers = h.auth(worker)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engines = [h.runtime.db.engine.sync_engine, h.runtime.db.read_engine.sync_engine]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = h.client.get(f"/v1/cases/{case.id}", headers=headers)
+        through_sqlalchemy = list(statements)
+        missing = h.client.get(f"/v1/cases/{uuid.uuid4()}", headers=headers)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    assert response.json()["assignees"] == [str(worker.id)]
+    assert response.json()["exploitation_types"] == ["sexual"]
+    assert through_sqlalchemy == []
+    # Not found: the token is checked on its own (through the session), then 404.
+    assert missing.status_code == 404
+    assert len(statements) == 1
+    assert "auth_sessions" in statements[0]
