@@ -31,7 +31,7 @@ lint: $(STAMP)
 check: lint test
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run --owner-url "$(BENCH_OWNER_URL)" --api-url "$(BENCH_API_URL)" --cases $${BENCH_CASES:-10000}
+	$(BIN)/python -m bench.run --owner-url "$(BENCH_OWNER_URL)" --api-url "$(BENCH_API_URL)" --cases $${BENCH_CASES:-10000,1000000}
 
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi_export > openapi/openapi.json

@@ -1,12 +1,23 @@
 """Drive the benchmark: the API and the reference server side by side on one database.
 
     python -m bench.run --owner-url postgresql+asyncpg://OWNER:PW@127.0.0.1/postgres \\
-                        --api-url   postgresql+asyncpg://API:PW@127.0.0.1/postgres [--cases 10000]
+                        --api-url   postgresql+asyncpg://API:PW@127.0.0.1/postgres \\
+                        [--cases 10000,1000000] [--seconds 10]
 
-Creates (or reuses) the database ``homecoming_bench``, migrates and seeds it, then for each scenario
-runs ``wrk -t1 -c32`` against the API and the reference, alternating, three times each; the server
-under test is pinned to core 0 and wrk to core 1. Prints medians and the ratio API / reference, and
-writes them to bench/results/. So far: scenario S1 (read one case as its assigned caseworker)."""
+For each data size: (re)creates the database ``homecoming_bench``, migrates and seeds it, starts the
+API and the reference (one worker each, pinned to core 0), then for each scenario runs
+``wrk -t1 -c32`` (pinned to core 1, with PostgreSQL) against both, alternating, three times each;
+then drives S1 on the API at a fixed rate (70% of its saturation) with the open-loop generator,
+and EXPLAINs S2's query. Prints one table of medians with the ratio API / reference, and writes
+everything, with versions and the machine, to bench/results/.
+
+Scenarios (the API with every security feature on: bearer token, currency check, visibility
+predicate, field set, access log):
+  S1   read one case by id as an assigned caseworker of the owning agency
+  S1b  read identity (names, date of birth, phones) with a purpose, decrypting; logged first
+  S2   list 50 cases by home state and stage as that state's commission officer, following the
+       cursor up to 20 pages
+"""
 
 from __future__ import annotations
 
@@ -22,17 +33,50 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import jwt
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 DATABASE = "homecoming_bench"
+IDENTITY_QUERY = "purpose=family_tracing&fields=names&fields=date_of_birth&fields=phones"
+REFERENCE_IDENTITY_QUERY = "fields=names&fields=date_of_birth&fields=phones"
+FIXED_RATE_SHARE = 0.7
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    api_path: str
+    reference_path: str
+    principal: str  # which seeded token the API is called with
+    follow: bool = False  # S2: follow next_cursor up to 20 pages
+
+
+def scenarios(seeded: dict[str, Any]) -> list[Scenario]:
+    case_id = seeded["case_id"]
+    wanted = seeded["filter"]
+    listing = f"home_state={wanted['home_state']}&stage={wanted['stage']}"
+    return [
+        Scenario("S1", f"/v1/cases/{case_id}", f"/cases/{case_id}", "caseworker"),
+        Scenario(
+            "S1b",
+            f"/v1/cases/{case_id}/identity?{IDENTITY_QUERY}",
+            f"/identity/{case_id}?{REFERENCE_IDENTITY_QUERY}",
+            "caseworker",
+        ),
+        Scenario("S2", f"/v1/cases?{listing}&limit=50", f"/cases?{listing}", "commission", True),
+    ]
 
 
 def _plain(url: str, database: str) -> str:
@@ -90,11 +134,13 @@ def _wait(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def _wrk(url: str, token: str | None, seconds: int) -> dict[str, float]:
-    command = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", url]
+def _wrk(url: str, token: str | None, seconds: int, follow: bool) -> dict[str, float]:
+    command = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"]
     if token:
-        command[6:6] = ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        command += ["-H", f"Authorization: Bearer {token}"]
+    if follow:
+        command += ["-s", str(ROOT / "bench" / "follow.lua")]
+    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
     def percentile(name: str) -> float:
@@ -112,7 +158,9 @@ def _wrk(url: str, token: str | None, seconds: int) -> dict[str, float]:
     return {"rps": rps, "p50_ms": percentile("50"), "p99_ms": percentile("99"), "errors": errors}
 
 
-def _builtin(url: str, token: str | None, seconds: int, concurrency: int = 8) -> dict[str, float]:
+def _builtin(
+    url: str, token: str | None, seconds: int, follow: bool, concurrency: int = 8
+) -> dict[str, float]:
     """A small closed-loop driver for when wrk is absent (the quick mode in the test suite): it
     keeps the harness working, it does not measure saturation."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -121,11 +169,15 @@ def _builtin(url: str, token: str | None, seconds: int, concurrency: int = 8) ->
 
     async def worker(client: httpx.AsyncClient, deadline: float) -> None:
         nonlocal errors
+        path, pages = url, 0
         while time.perf_counter() < deadline:
             sent = time.perf_counter()
-            response = await client.get(url, headers=headers)
+            response = await client.get(path, headers=headers)
             latencies.append((time.perf_counter() - sent) * 1000)
             errors += response.status_code >= 400
+            pages += 1
+            cursor = response.json().get("next_cursor") if follow and response.is_success else None
+            path, pages = (f"{url}&cursor={cursor}", pages) if cursor and pages < 20 else (url, 0)
 
     async def drive() -> float:
         async with httpx.AsyncClient(timeout=10) as client:
@@ -144,79 +196,233 @@ def _builtin(url: str, token: str | None, seconds: int, concurrency: int = 8) ->
     }
 
 
+def _fixed_rate(url: str, token: str, rate: float, seconds: int) -> dict[str, Any]:
+    command = [
+        "taskset", "-c", "1", str(BIN / "python"), "-m", "bench.openloop", url,
+        "--rate", f"{rate:.0f}", "--seconds", str(seconds),
+        "--header", f"Authorization: Bearer {token}",
+    ]  # fmt: skip
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+async def _explain_s2(owner_url: str, seeded: dict[str, Any]) -> dict[str, Any]:
+    """EXPLAIN ANALYZE of S2's statement exactly as the API sends it for the commission officer
+    (visibility predicate and currency check included), for the first page and a later one."""
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    from app.access.cases import Shape
+    from app.auth.current import with_check
+    from app.auth.permissions import AgencyType, Role
+    from app.cases.service import _page_select
+
+    claims = jwt.decode(seeded["tokens"]["commission"], options={"verify_signature": False})
+    shape = Shape("user", AgencyType.COMMISSION, frozenset({Role.COMMISSION_OFFICER}), False)
+    principal = type("P", (), {"kind": "user"})()
+    values: dict[str, Any] = {
+        "cur_sid": uuid.UUID(claims["sid"]),
+        "cur_now": datetime.now(UTC),
+        "cur_pid": uuid.UUID(claims["sub"].split(":")[1]),
+        "cur_ver": claims["ver"],
+        "cur_agy": uuid.UUID(claims["agy"]),
+        "caller_agency": uuid.UUID(claims["agy"]),
+        "caller_id": uuid.UUID(claims["sub"].split(":")[1]),
+        "caller_state": claims["ast"],
+        **seeded["filter"],
+        "page_size": 51,
+    }
+    conn = await asyncpg.connect(_plain(owner_url, DATABASE))
+    plans: dict[str, Any] = {}
+    try:
+        for label, after in (("first_page", False), ("later_page", True)):
+            statement, _ = _page_select(shape, frozenset({"home_state", "stage"}), (), after)
+            compiled = with_check(statement, principal).compile(  # type: ignore[arg-type]
+                dialect=dialect()  # type: ignore[no-untyped-call]
+            )
+            if after:
+                row = await conn.fetchrow(
+                    "SELECT updated_at, id FROM cases WHERE home_state = $1 AND stage = $2"
+                    " ORDER BY updated_at DESC, id DESC OFFSET 500 LIMIT 1",
+                    values["home_state"],
+                    values["stage"],
+                )
+                values["after_updated"], values["after_id"] = (
+                    (row["updated_at"], row["id"]) if row else (datetime.now(UTC), uuid.UUID(int=0))
+                )
+            args = [values[name] for name in compiled.positiontup or ()]
+            lines = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}", *args)
+            text = "\n".join(line[0] for line in lines)
+            plans[label] = {
+                "uses_index": "ix_cases_home_state_stage_updated_at_id" in text,
+                "seq_scan_on_cases": "Seq Scan on cases" in text,
+                "plan": text,
+            }
+    finally:
+        await conn.close()
+    return plans
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def run(
-    owner_url: str, api_url: str, cases: int, seconds: int, rounds: int = 3, quick: bool = False
+def measure(
+    owner_url: str, api_url: str, cases: int, seconds: int, rounds: int, quick: bool
 ) -> dict[str, Any]:
-    """Seed, serve both, measure. ``quick`` uses the built-in driver when wrk is absent."""
-    use_wrk = shutil.which("wrk") is not None
-    if not use_wrk and not quick:
-        raise SystemExit("wrk is needed (apt-get install wrk)")
-    load = _wrk if use_wrk else _builtin
-    api_port, reference_port = _free_port(), _free_port()
+    """One data size: seed, serve both, run every scenario, the fixed-rate run and the EXPLAIN."""
+    use_wrk = shutil.which("wrk") is not None and not quick
     data_dir = RESULTS / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     seeded = prepare(owner_url, cases, data_dir)
+    api_port, reference_port = _free_port(), _free_port()
+    env = _env(_async(api_url, DATABASE), data_dir)
     api = subprocess.Popen(
         ["taskset", "-c", "0", str(BIN / "homecoming"), "serve", "--port", str(api_port)],
-        env=_env(_async(api_url, DATABASE), data_dir),
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     reference = subprocess.Popen(
         ["taskset", "-c", "0", str(BIN / "uvicorn"), "bench.reference:app",
          "--port", str(reference_port), "--log-level", "warning", "--no-access-log"],
-        env=os.environ | {"BENCH_REFERENCE_DSN": _plain(api_url, DATABASE)},
+        env=env | {"BENCH_REFERENCE_DSN": _plain(api_url, DATABASE)},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    results: dict[str, Any] = {}
     try:
         _wait(f"http://127.0.0.1:{api_port}/health/live")
         _wait(f"http://127.0.0.1:{reference_port}/cases/00000000-0000-4000-8000-000000000000")
-        case_id = seeded["case_id"]
-        targets = {
-            "api": (f"http://127.0.0.1:{api_port}/v1/cases/{case_id}", seeded["tokens"]["caseworker"]),
-            "reference": (f"http://127.0.0.1:{reference_port}/cases/{case_id}", None),
-        }
-        for name, (url, token) in targets.items():  # warm up, and check the answer is a 200
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            assert httpx.get(url, headers=headers).status_code == 200, name
-            load(url, token, 1 if quick else 2)
-        runs: dict[str, list[dict[str, float]]] = {"api": [], "reference": []}
-        for _ in range(rounds):
-            for name, (url, token) in targets.items():
-                runs[name].append(load(url, token, seconds))
+        for scenario in scenarios(seeded):
+            token = seeded["tokens"][scenario.principal]
+            targets = {
+                "api": (f"http://127.0.0.1:{api_port}{scenario.api_path}", token),
+                "reference": (f"http://127.0.0.1:{reference_port}{scenario.reference_path}", None),
+            }
+
+            def load(url: str, token: str | None, secs: int, follow: bool = scenario.follow) -> Any:
+                if use_wrk:
+                    return _wrk(url, token, secs, follow)
+                return _builtin(url, token, secs, follow)
+
+            for name, (url, tok) in targets.items():  # warm up, and check the answer is a 200
+                headers = {"Authorization": f"Bearer {tok}"} if tok else {}
+                answer = httpx.get(url, headers=headers)
+                assert answer.status_code == 200, (scenario.name, name, answer.text[:300])
+                load(url, tok, 1 if quick else 2)
+            runs: dict[str, list[dict[str, float]]] = {"api": [], "reference": []}
+            for _ in range(rounds):
+                for name, (url, tok) in targets.items():
+                    runs[name].append(load(url, tok, seconds))
+            medians = {
+                name: {key: statistics.median(r[key] for r in measured) for key in measured[0]}
+                for name, measured in runs.items()
+            }
+            results[scenario.name] = {
+                "medians": medians,
+                "ratio": round(medians["api"]["rps"] / medians["reference"]["rps"], 3),
+                "runs": runs,
+            }
+        s1 = scenarios(seeded)[0]
+        rate = 5 if quick else FIXED_RATE_SHARE * results["S1"]["medians"]["api"]["rps"]
+        fixed = _fixed_rate(
+            f"http://127.0.0.1:{api_port}{s1.api_path}",
+            seeded["tokens"][s1.principal],
+            rate,
+            2 if quick else 15,
+        )
     finally:
         for process in (api, reference):
             process.terminate()
             process.wait(timeout=10)
-    medians = {
-        name: {key: statistics.median(r[key] for r in results) for key in results[0]}
-        for name, results in runs.items()
-    }
-    report = {
-        "scenario": "S1",
+    explain = asyncio.run(_explain_s2(owner_url, seeded))
+    return {
         "cases": cases,
-        "seed_seconds": seeded["seconds"],
-        "medians": medians,
-        "ratio": round(medians["api"]["rps"] / medians["reference"]["rps"], 3),
+        "seed": {k: v for k, v in seeded.items() if k != "tokens"},
         "driver": "wrk" if use_wrk else "built-in",
-        "runs": runs,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "scenarios": results,
+        "fixed_rate_s1": fixed,
+        "explain_s2": explain,
+    }
+
+
+def _versions() -> dict[str, str]:
+    names = ["fastapi", "starlette", "sqlalchemy", "asyncpg", "pydantic", "uvicorn", "uvloop", "orjson"]
+    found = {name: metadata.version(name) for name in names}
+    found["python"] = platform.python_version()
+    try:
+        found["wrk"] = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
+    except (OSError, IndexError):
+        found["wrk"] = "absent"
+    return found
+
+
+def _machine() -> dict[str, Any]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(memory / 2**30, 1),
+        "platform": platform.platform(),
+    }
+
+
+def run(
+    owner_url: str,
+    api_url: str,
+    sizes: list[int],
+    seconds: int,
+    rounds: int = 3,
+    quick: bool = False,
+) -> dict[str, Any]:
+    report = {
+        "started": datetime.now(UTC).isoformat(),
+        "sizes": [measure(owner_url, api_url, n, seconds, rounds, quick) for n in sizes],
+        "versions": _versions(),
+        "machine": _machine(),
     }
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    (RESULTS / f"s1-{cases}-{stamp}.json").write_text(json.dumps(report, indent=2))
+    (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
     return report
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        "| cases | scenario | server | req/s | p50 ms | p99 ms | errors | ratio |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in report["sizes"]:
+        for name, result in size["scenarios"].items():
+            for server, m in result["medians"].items():
+                ratio = f"**{result['ratio']}**" if server == "api" else ""
+                lines.append(
+                    f"| {size['cases']:,} | {name} | {server} | {m['rps']:.0f} | {m['p50_ms']:.2f} |"
+                    f" {m['p99_ms']:.2f} | {m['errors']:.0f} | {ratio} |"
+                )
+    lines.append("")
+    lines.append(
+        "| cases | fixed rate S1 (API) | achieved | p50 ms | p99 ms | p99.9 ms | p99/p50 | errors |"
+    )
+    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for size in report["sizes"]:
+        f = size["fixed_rate_s1"]
+        ratio = f["p99_ms"] / f["p50_ms"] if f["p50_ms"] else float("nan")
+        lines.append(
+            f"| {size['cases']:,} | {f['rate_target']:.0f}/s | {f['rate_achieved']:.0f}/s |"
+            f" {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['p999_ms']:.2f} | {ratio:.1f} |"
+            f" {f['errors']} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -225,19 +431,18 @@ def main() -> None:
     )
     parser.add_argument("--owner-url", required=True)
     parser.add_argument("--api-url", required=True)
-    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument(
+        "--cases", default="10000,1000000", help="Data sizes, comma-separated (one run each)."
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="One short round on tiny data.")
     args = parser.parse_args()
     if args.quick:
-        report = run(args.owner_url, args.api_url, 200, 2, rounds=1, quick=True)
+        report = run(args.owner_url, args.api_url, [200], 2, rounds=1, quick=True)
     else:
-        report = run(args.owner_url, args.api_url, args.cases, args.seconds)
-    print(f"{'S1':<4} {'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, m in report["medians"].items():
-        row = f"{m['rps']:>9.0f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f} {m['errors']:>7.0f}"
-        print(f"{'':<4} {name:<10} {row}")
-    print(f"ratio API / reference: {report['ratio']}")
+        sizes = [int(n) for n in args.cases.split(",")]
+        report = run(args.owner_url, args.api_url, sizes, args.seconds)
+    print(table(report))
 
 
 if __name__ == "__main__":

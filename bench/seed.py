@@ -1,9 +1,18 @@
 """Benchmark data: N cases over states, agencies, stages and tracks, skewed like reality, with
-identity records encrypted exactly as the app does; reproducible from a seed. Multi-row inserts.
+rescue events, identity records encrypted exactly as the app does and about ten history events per
+case. Reproducible from a seed (every value but the vault's random nonces); bulk-loaded with COPY.
 
-    python -m bench.seed --cases 10000 --seed 7
+    python -m bench.seed --cases 1000000 --seed 7
 
-Reads the database and keys from the HOMECOMING_* settings (run as the schema owner)."""
+Reads the database and keys from the HOMECOMING_* settings (run as the schema owner). Writes what
+the driver needs (case ids, tokens, timings, sizes) to bench/results/seed.json.
+
+The shape of the data: most rescues happen in a few destination states (Maharashtra, Delhi,
+Karnataka, Gujarat, Tamil Nadu); victims come home to a wider set of source states, 30% of them to
+West Bengal (the largest), and 40% of cases sit in interim care, the stage where cases wait longest.
+Each rescue event has one to five victims, led by the rescue state's police with an NGO taking part;
+the NGO owns the case and, for a child, a Child Welfare Committee of that state is seized of it.
+"""
 
 from __future__ import annotations
 
@@ -13,109 +22,281 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+import asyncpg
+from sqlalchemy.engine import make_url
 
 from app import admin
 from app.auth.models import AuthSession
 from app.auth.permissions import AgencyType, Role
 from app.cases.identity import encrypt_identity
-from app.cases.models import Case, CaseAssignee, CaseExploitation, IdentityRecord, RescueEvent
+from app.cases.models import CaseAssignee
 from app.cases.schemas import IdentityInput
 from app.config import get_settings
-from app.runtime import build_runtime
+from app.runtime import Runtime, build_runtime
 
-STATES = ["IN-WB", "IN-JH", "IN-BR", "IN-OD", "IN-AS", "IN-UP", "IN-MP", "IN-CG", "IN-RJ", "IN-TN"]
-STAGES = ["rescued", "produced", "interim_care", "under_inquiry", "in_transfer", "received_home"]
+HOME_STATES = ["IN-WB", "IN-JH", "IN-BR", "IN-OD", "IN-AS", "IN-UP", "IN-MP", "IN-CG", "IN-RJ"]
+RESCUE_STATES = {"IN-MH": 0.45, "IN-DL": 0.25, "IN-KA": 0.1, "IN-GJ": 0.1, "IN-TN": 0.1}
+LARGEST_HOME = "IN-WB"
+COMMON_STAGE = "interim_care"
+STAGES = [
+    "rescued", "produced", "under_inquiry", "home_verification", "in_transfer",
+    "received_home", "final_order", "rehabilitation", "follow_up", "closed",
+]  # fmt: skip
+EXPLOITATION = ["sexual", "labour", "bonded_labour", "begging", "forced_marriage", "cyber_enabled"]
+EVENT_ACTIONS = ["case.updated", "case.note_added", "case.assignees_set", "case.updated"]
+BASE = datetime(2026, 10, 1, tzinfo=UTC)  # data times are fixed, so a seed gives the same data
+BATCH = 5_000
 RESULTS = Path(__file__).parent / "results"
-BATCH = 1000
 
 
-async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
-    runtime = build_runtime(get_settings())
-    now = datetime.now(UTC)
+@dataclass
+class Agencies:
+    ngos: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    police: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    cwcs: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    commissions: dict[str, uuid.UUID] = field(default_factory=dict)
+
+
+async def _agencies(runtime: Runtime) -> Agencies:
+    made = Agencies()
     async with runtime.db.transaction() as session:
-        ngo = await admin.create_agency(session, "Bench NGO (DEMO)", AgencyType.NGO, "IN-MH")
-        commission = await admin.create_agency(
-            session, "Bench SCPCR WB (DEMO)", AgencyType.COMMISSION, "IN-WB"
-        )
-        hashed = await runtime.passwords.hash("bench password not used")
-        worker = await admin.create_user(
-            session,
-            runtime,
-            ngo.id,
-            f"bench.worker.{rng.randrange(10**9)}",
-            [Role.CASEWORKER],
-            "",
-            password_hash=hashed,
-        )
-        officer = await admin.create_user(
-            session, runtime, commission.id, f"bench.officer.{rng.randrange(10**9)}",
-            [Role.COMMISSION_OFFICER], "", password_hash=hashed,
-        )  # fmt: skip
-        event = RescueEvent(
-            occurred_at=now - timedelta(days=30), state="IN-MH", rescue_type="raid",
-            lead_agency_id=ngo.id, created_by_agency_id=ngo.id,
-        )  # fmt: skip
-        session.add(event)
-        await session.flush()
-        event_id, ngo_id = event.id, ngo.id
-    ids: list[uuid.UUID] = []
-    started = time.perf_counter()
-    for offset in range(0, cases, BATCH):
-        rows, identities, types = [], [], []
-        for number in range(offset, min(cases, offset + BATCH)):
-            case_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-            # At least 15% of cases in the largest home state, in a common stage.
-            home = "IN-WB" if rng.random() < 0.3 else rng.choice(STATES)
-            updated = now - timedelta(seconds=rng.randrange(86400 * 300))
-            rows.append(
-                {
-                    "id": case_id, "code": f"BN-2026-{number:07d}", "rescue_event_id": event_id,
-                    "track": "child" if rng.random() < 0.6 else "adult",
-                    "stage": "interim_care" if rng.random() < 0.4 else rng.choice(STAGES),
-                    "owner_agency_id": ngo_id, "rescue_state": "IN-MH", "current_state": "IN-MH",
-                    "home_state": home, "home_country": "IN", "village_tracing": "unknown",
-                    "flag_trafficker_contact": False, "flag_family_complicity": False,
-                    "flag_possible_repeat": False, "references": {}, "sex": "Female",
-                    "nationality": "IN", "languages": [], "interpreter_needed": False,
-                    "trafficking_context": {}, "opened_at": updated, "version": 1,
-                    "created_at": updated, "updated_at": updated,
-                }
-            )  # fmt: skip
-            identity = IdentityInput(names=[f"Bench Person {number}"], phones=[f"9{number:09d}"])
-            identities.append(
-                {"case_id": case_id, "version": 1, **encrypt_identity(runtime.cipher, case_id, identity)}
+        for state in [*RESCUE_STATES, *HOME_STATES]:
+            rescue = state in RESCUE_STATES
+            for kind, count, into in (
+                (AgencyType.NGO, 6 if rescue else 3, made.ngos),
+                (AgencyType.AHTU, 2 if rescue else 1, made.police),
+                (AgencyType.CWC, 2 if rescue else 1, made.cwcs),
+            ):
+                for number in range(count):
+                    name = f"Bench {kind.value.upper()} {state} {number + 1} (DEMO)"
+                    agency = await admin.create_agency(session, name, kind, state)
+                    into.setdefault(state, []).append(agency.id)
+            commission = await admin.create_agency(
+                session, f"Bench Commission {state} (DEMO)", AgencyType.COMMISSION, state
             )
-            types.append({"case_id": case_id, "type": "sexual"})
-            ids.append(case_id)
-        async with runtime.db.transaction() as session:
-            await session.execute(insert(Case), rows)
-            await session.execute(insert(IdentityRecord), identities)
-            await session.execute(insert(CaseExploitation), types)
-    elapsed = time.perf_counter() - started
-    target = ids[0]
+            made.commissions[state] = commission.id
+    return made
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@dataclass
+class Batch:
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    event_agencies: list[tuple[Any, ...]] = field(default_factory=list)
+    cases: list[tuple[Any, ...]] = field(default_factory=list)
+    identities: list[tuple[Any, ...]] = field(default_factory=list)
+    exploitation: list[tuple[Any, ...]] = field(default_factory=list)
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+CASE_COLUMNS = (
+    "id", "code", "rescue_event_id", "track", "stage", "owner_agency_id", "competent_authority_id",
+    "rescue_state", "current_state", "home_state", "home_country", "village_tracing",
+    "flag_trafficker_contact", "flag_family_complicity", "flag_possible_repeat", "references",
+    "sex", "age_claimed", "nationality", "languages", "interpreter_needed", "trafficking_context",
+    "opened_at", "version", "created_at", "updated_at",
+)  # fmt: skip
+IDENTITY_COLUMNS = (
+    "case_id",
+    "names",
+    "date_of_birth",
+    "phones",
+    "home_village",
+    "version",
+    "updated_at",
+)
+EVENT_COLUMNS = (
+    "id", "occurred_at", "recorded_at", "state", "rescue_type", "lead_agency_id", "created_by_agency_id",
+)  # fmt: skip
+HISTORY_COLUMNS = (
+    "id", "occurred_at", "actor_type", "actor_id", "agency_id", "roles", "action", "case_id",
+    "objects", "changes",
+)  # fmt: skip
+
+
+def _generate(
+    runtime: Runtime, rng: random.Random, agencies: Agencies, cases: int
+) -> Iterator[tuple[Batch, list[tuple[uuid.UUID, uuid.UUID, str, str]]]]:
+    """Batches of rows, and for each case (id, owner, rescue state, home state)."""
+    number = 0
+    states, weights = list(RESCUE_STATES), list(RESCUE_STATES.values())
+    while number < cases:
+        batch, made = Batch(), []
+        while len(batch.cases) < BATCH and number < cases:
+            rescue_state = rng.choices(states, weights)[0]
+            occurred = BASE - timedelta(seconds=rng.randrange(86400 * 700))
+            event_id, police = _uuid(rng), rng.choice(agencies.police[rescue_state])
+            ngo = rng.choice(agencies.ngos[rescue_state])
+            batch.events.append(
+                (event_id, occurred, occurred + timedelta(hours=6), rescue_state, "raid", police, police)
+            )
+            batch.event_agencies += [(event_id, police, "lead"), (event_id, ngo, "participant")]
+            for _ in range(min(rng.randint(1, 5), cases - number)):
+                case_id = _uuid(rng)
+                child = rng.random() < 0.6
+                age = rng.randint(9, 17) if child else rng.randint(18, 40)
+                # At least 15% of cases in the largest home state, in a common stage.
+                home = LARGEST_HOME if rng.random() < 0.3 else rng.choice(HOME_STATES)
+                stage = COMMON_STAGE if rng.random() < 0.4 else rng.choice(STAGES)
+                updated = occurred + timedelta(seconds=rng.randrange(86400 * 60))
+                authority = rng.choice(agencies.cwcs[rescue_state]) if child else None
+                batch.cases.append(
+                    (
+                        case_id, f"BN-{occurred.year}-{number:07d}", event_id,
+                        "child" if child else "adult", stage, ngo, authority, rescue_state,
+                        rescue_state, home, "IN", "unknown", False, False, False, "{}", "Female",
+                        age, "IN", "[]", False,
+                        "{}", occurred, 1, occurred, updated,
+                    )
+                )  # fmt: skip
+                identity = IdentityInput(
+                    names=[f"Bench Person {number}"],
+                    date_of_birth=f"{2026 - age}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                    phones=[f"9{number:09d}"],
+                    home_village=f"Village {rng.randrange(5000)}",
+                )
+                sealed = encrypt_identity(runtime.cipher, case_id, identity)
+                batch.identities.append(
+                    (case_id, sealed["names"], sealed["date_of_birth"], sealed["phones"],
+                     sealed["home_village"], 1, occurred)
+                )  # fmt: skip
+                for kind in rng.sample(EXPLOITATION, rng.choice((1, 1, 2))):
+                    batch.exploitation.append((case_id, kind))
+                batch.history += _history(rng, case_id, ngo, occurred, updated, stage)
+                made.append((case_id, ngo, rescue_state, home))
+                number += 1
+        yield batch, made
+
+
+def _history(
+    rng: random.Random,
+    case_id: uuid.UUID,
+    owner: uuid.UUID,
+    opened: datetime,
+    updated: datetime,
+    stage: str,
+) -> list[tuple[Any, ...]]:
+    """About ten events: the creation, then changes spread between opening and the last update."""
+    roles = '["caseworker"]'
+    objects = _json([{"type": "case", "id": str(case_id)}])
+    actor = uuid.UUID(int=owner.int ^ 1)  # a stand-in staff id of the owner
+    span = max(1, int((updated - opened).total_seconds()))
+    times = sorted(opened + timedelta(seconds=rng.randrange(span)) for _ in range(rng.randint(7, 12)))
+    rows = [(_uuid(rng), opened, "user", actor, owner, roles, "case.created", case_id, objects, "[]")]
+    for at in times:
+        action = rng.choice(EVENT_ACTIONS)
+        changes = (
+            _json([{"object": "case", "id": str(case_id), "field": "stage", "from": None, "to": stage}])
+            if action == "case.updated"
+            else "[]"
+        )
+        rows.append((_uuid(rng), at, "user", actor, owner, roles, action, case_id, objects, changes))
+    return rows
+
+
+async def _copy(connection: asyncpg.Connection, batch: Batch) -> None:
+    for table, rows, columns in (
+        ("rescue_events", batch.events, EVENT_COLUMNS),
+        ("rescue_event_agencies", batch.event_agencies, ("rescue_event_id", "agency_id", "role")),
+        ("cases", batch.cases, CASE_COLUMNS),
+        ("identity_records", batch.identities, IDENTITY_COLUMNS),
+        ("case_exploitation_types", batch.exploitation, ("case_id", "type")),
+        ("audit_events", batch.history, HISTORY_COLUMNS),
+    ):
+        await connection.copy_records_to_table(table, records=rows, columns=columns)
+
+
+async def _principals(
+    runtime: Runtime,
+    agencies: Agencies,
+    target: tuple[uuid.UUID, uuid.UUID, str, str],
+    rng: random.Random,
+) -> dict[str, str]:
+    """A caseworker of the NGO owning the target case (assigned to it), and the commission officer
+    of the largest home state; an access token each (valid a day)."""
+    now = datetime.now(UTC)
+    case_id, owner, rescue_state, _ = target
+    tokens = {}
     async with runtime.db.transaction() as session:
-        session.add(CaseAssignee(case_id=target, user_id=worker.id))
-        tokens = {}
-        for name, user, agency_type, state in (
-            ("caseworker", worker, AgencyType.NGO, "IN-MH"),
-            ("commission", officer, AgencyType.COMMISSION, "IN-WB"),
-        ):
+        hashed = await runtime.passwords.hash("bench password not used")
+        for name, agency_id, agency_type, state, role in (
+            ("caseworker", owner, AgencyType.NGO, rescue_state, Role.CASEWORKER),
+            ("commission", agencies.commissions[LARGEST_HOME], AgencyType.COMMISSION, LARGEST_HOME,
+             Role.COMMISSION_OFFICER),
+        ):  # fmt: skip
+            user = await admin.create_user(
+                session, runtime, agency_id, f"bench.{name}.{rng.randrange(10**9)}", [role], "",
+                password_hash=hashed,
+            )  # fmt: skip
             auth = AuthSession(user_id=user.id, created_at=now, expires_at=now + timedelta(days=1))
             session.add(auth)
             await session.flush()
-            role = Role.CASEWORKER if name == "caseworker" else Role.COMMISSION_OFFICER
+            if name == "caseworker":
+                session.add(CaseAssignee(case_id=case_id, user_id=user.id))
             tokens[name] = runtime.tokens.issue_access(
-                kind="user", subject_id=user.id, agency_id=user.agency_id, agency_type=agency_type,
+                kind="user", subject_id=user.id, agency_id=agency_id, agency_type=agency_type,
                 agency_state=state, roles=[role.value], scopes=[], session_id=auth.id,
                 authz_version=1, now=now,
             )  # fmt: skip
+    return tokens
+
+
+async def _size(connection: asyncpg.Connection) -> dict[str, Any]:
+    database = await connection.fetchval("SELECT pg_database_size(current_database())")
+    tables = await connection.fetch(
+        "SELECT relname, pg_total_relation_size(oid) AS bytes FROM pg_class"
+        " WHERE relkind = 'r' AND relname IN ('cases', 'identity_records', 'audit_events',"
+        " 'rescue_events', 'case_exploitation_types') ORDER BY relname"
+    )
+    return {"database_bytes": database, "tables": {r["relname"]: r["bytes"] for r in tables}}
+
+
+async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
+    settings = get_settings()
+    runtime = build_runtime(settings)
+    agencies = await _agencies(runtime)
+    dsn = make_url(settings.database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    started = time.perf_counter()
+    target = None
+    counted = {"cases": 0, "events": 0}
+    try:
+        for batch, made in _generate(runtime, rng, agencies, cases):
+            async with connection.transaction():
+                await _copy(connection, batch)
+            target = target or made[0]
+            counted["cases"] += len(batch.cases)
+            counted["events"] += len(batch.history)
+        await connection.execute("ANALYZE")
+        seconds = time.perf_counter() - started
+        size = await _size(connection)
+    finally:
+        await connection.close()
+    assert target is not None
+    tokens = await _principals(runtime, agencies, target, rng)
     await runtime.db.dispose()
-    seeded = {"cases": cases, "seconds": round(elapsed, 1), "case_id": str(target), "tokens": tokens}
+    seeded = {
+        "cases": counted["cases"],
+        "history_events": counted["events"],
+        "seconds": round(seconds, 1),
+        "case_id": str(target[0]),
+        "filter": {"home_state": LARGEST_HOME, "stage": COMMON_STAGE},
+        "tokens": tokens,
+        **size,
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "seed.json").write_text(json.dumps(seeded))
     return seeded

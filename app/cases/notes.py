@@ -15,7 +15,7 @@ from app.audit.events import Actor, Change, FieldClass, ObjectRef, record_event
 from app.auth.principal import Principal
 from app.cases.models import CaseNote
 from app.cases.schemas import NoteCreate, NoteRead
-from app.cases.service import get_case_row
+from app.cases.service import get_case_view
 from app.cases.vocab import Purpose, Sensitivity
 from app.errors import Problem, not_found
 from app.runtime import Runtime
@@ -48,7 +48,8 @@ def _read(runtime: Runtime, note: CaseNote) -> NoteRead:
 async def add_note(
     session: AsyncSession, runtime: Runtime, principal: Principal, case_id: uuid.UUID, data: NoteCreate
 ) -> NoteRead:
-    case, relations, assigned = await get_case_row(session, principal, case_id)
+    case = await get_case_view(session, principal, case_id)
+    relations, assigned = case.relations, case.assigned
     if not relations & NOTE_WRITERS:
         raise Problem(
             403, "Notes are written by the owning agency and the authority seized of the case."
@@ -97,10 +98,11 @@ async def list_notes(
     case_id: uuid.UUID,
     purpose: Purpose | None,
 ) -> tuple[list[NoteRead], frozenset[Sensitivity]]:
-    case, relations, assigned = await get_case_row(session, principal, case_id)
+    case = await get_case_view(session, principal, case_id)
+    relations, assigned = case.relations, case.assigned
     classes = set(note_classes(principal, relations, assigned=assigned))
     allowed = field_set(
-        principal, relations, assigned=assigned, family_complicity=case.flag_family_complicity
+        principal, relations, assigned=assigned, family_complicity=case.family_complicity
     )
     if purpose is None or purpose not in allowed.purposes:
         classes.discard(Sensitivity.IDENTITY)
@@ -135,7 +137,7 @@ async def note_receipt(
     note = await session.get(CaseNote, note_id)
     if note is None:
         raise not_found("note")
-    await get_case_row(session, principal, note.case_id)
+    await get_case_view(session, principal, note.case_id)
     return {
         "id": str(note.id),
         "case_id": str(note.case_id),

@@ -351,6 +351,10 @@ class CaseView:
         case_id: uuid.UUID = self.columns["id"]
         return case_id
 
+    @property
+    def family_complicity(self) -> bool:
+        return bool(self.columns["flag_family_complicity"])
+
 
 @functools.cache
 def _view_select(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:

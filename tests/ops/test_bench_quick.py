@@ -7,19 +7,27 @@ import os
 
 import pytest
 
-from bench.run import run
+from bench.run import run, table
 
 
 @pytest.mark.postgres
-def test_the_benchmark_harness_runs_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The built-in driver, whatever the machine has: CI machines need not have wrk.
-    monkeypatch.setattr("bench.run.shutil.which", lambda name: None)
+def test_the_benchmark_harness_runs_end_to_end() -> None:
     owner = os.environ["TEST_DATABASE_URL"]
     api = os.environ["TEST_API_DATABASE_URL"]
-    report = run(owner, api, cases=200, seconds=1, rounds=1, quick=True)
-    assert report["scenario"] == "S1"
-    for server in ("api", "reference"):
-        assert report["medians"][server]["rps"] > 0
-        assert report["medians"][server]["errors"] == 0
-    assert report["ratio"] > 0
-    assert report["driver"] == "built-in"
+    report = run(owner, api, [200], seconds=1, rounds=1, quick=True)
+    (size,) = report["sizes"]
+    assert size["driver"] == "built-in"
+    assert size["seed"]["cases"] == 200
+    assert size["seed"]["history_events"] >= 200 * 8
+    assert set(size["scenarios"]) == {"S1", "S1b", "S2"}
+    for name, result in size["scenarios"].items():
+        for server in ("api", "reference"):
+            assert result["medians"][server]["rps"] > 0, (name, server)
+            assert result["medians"][server]["errors"] == 0, (name, server)
+        assert result["ratio"] > 0
+    fixed = size["fixed_rate_s1"]
+    assert fixed["requests"] > 0
+    assert fixed["errors"] == 0
+    for plan in size["explain_s2"].values():
+        assert "Limit" in plan["plan"]
+    assert "S1b" in table(report)
