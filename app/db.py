@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from app.driver_reads import DRIVER, DriverReads
+from app.driver import DRIVER, Driver
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -130,13 +130,15 @@ class Database:
         self.read_engine = (
             self.engine if is_sqlite(url) else create_engine(url, isolation_level="AUTOCOMMIT")
         )
-        # The hot reads of a read session skip SQLAlchemy's execution layer (app.driver_reads).
-        self.driver_reads = None if is_sqlite(url) else DriverReads(url)
+        # The hot statements of a request skip SQLAlchemy's execution layer (app.driver).
+        self.driver = None if is_sqlite(url) else Driver(url)
         self._read = async_sessionmaker(
-            self.read_engine, expire_on_commit=False, info={DRIVER: self.driver_reads}
+            self.read_engine, expire_on_commit=False, info={DRIVER: self.driver}
         )
         self._write = async_sessionmaker(
-            self.engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
+            self.engine.execution_options(**{_IMMEDIATE: True}),
+            expire_on_commit=False,
+            info={DRIVER: self.driver},
         )
 
     @property
@@ -153,13 +155,13 @@ class Database:
             yield session
 
     async def start(self) -> None:
-        """Open what the app needs beyond the engines' lazy pools (the driver reads' pool)."""
-        if self.driver_reads is not None:
-            await self.driver_reads.start()
+        """Open what the app needs beyond the engines' lazy pools (the driver's pool)."""
+        if self.driver is not None:
+            await self.driver.start()
 
     async def dispose(self) -> None:
-        if self.driver_reads is not None:
-            await self.driver_reads.close()
+        if self.driver is not None:
+            await self.driver.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -16,6 +16,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from app.cli import alembic_config
 from app.config import Settings
@@ -121,11 +122,20 @@ def h(harness_session: Harness) -> Iterator[Harness]:
     async def clean() -> None:
         # Rows still buffered belong to this test: write them now, or they would land in the next.
         await harness_session.runtime.access_log.flush()
-        async with harness_session.owner_engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
-            else:
-                for table in TABLES:
-                    await conn.execute(text(f"DELETE FROM {table}"))
+        # The app's housekeeping (every minute) deletes from several tables in one transaction; a
+        # TRUNCATE of all of them at that moment can deadlock with it. PostgreSQL breaks the cycle
+        # by failing one side: if it is the TRUNCATE, do it again.
+        for attempt in range(3):
+            try:
+                async with harness_session.owner_engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+                    else:
+                        for table in TABLES:
+                            await conn.execute(text(f"DELETE FROM {table}"))
+                return
+            except DBAPIError as exc:
+                if attempt == 2 or "deadlock" not in str(exc.orig).lower():
+                    raise
 
     harness_session.run(clean)

@@ -1,5 +1,5 @@
 """The hot reads: visibility built once per principal shape, and on PostgreSQL run straight on the
-driver (``app.driver_reads``) with the same answers the session gives."""
+driver (``app.driver``) with the same answers the session gives."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_driver_rows_equal_the_session_rows(h: Harness) -> None:
     principal = h.runtime.tokens.decode_access(h.token(worker))
     statement, _ = _by_id(shape_of(principal))
     params = {**caller_params(principal), "case_id": case.id}
-    driver = h.runtime.db.driver_reads
+    driver = h.runtime.db.driver
     assert driver is not None
     assert driver.started
 
@@ -85,7 +85,7 @@ def test_statements_the_driver_cannot_take_go_through_the_session(h: Harness) ->
     cases = [h.case(ngo), h.case(ngo)]
     principal = h.runtime.tokens.decode_access(h.token(worker))
     statement = select(Case.id).where(Case.id.in_([c.id for c in cases]), visible_cases(principal))
-    driver = h.runtime.db.driver_reads
+    driver = h.runtime.db.driver
     assert driver is not None
 
     async def go() -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
@@ -129,3 +129,41 @@ def test_a_case_read_runs_one_statement_on_the_driver_and_none_through_sqlalchem
     assert missing.status_code == 404
     assert len(statements) == 1
     assert "auth_sessions" in statements[0]
+
+
+@pytest.mark.postgres
+def test_an_identity_read_and_its_log_row_are_one_statement(h: Harness) -> None:
+    """On the driver, the access-log row rides in the read as a data-modifying CTE: the row is
+    committed, with its JSON stored as JSON (not a string of JSON), by the time the answer comes."""
+    ngo = h.agency(AgencyType.NGO)
+    worker = h.user(ngo, Role.CASEWORKER)
+    case = h.case(ngo, assign=[worker])
+    headers = h.auth(worker)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engines = [h.runtime.db.engine.sync_engine, h.runtime.db.read_engine.sync_engine]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        url = f"/v1/cases/{case.id}/identity?purpose=family_tracing&fields=names&fields=date_of_birth"
+        response = h.client.get(url, headers=headers)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    assert response.json()["fields"] == {"names": ["Sunita Kumari"], "date_of_birth": "2012-03-04"}
+    assert statements == []
+    rows = h.sql(
+        "SELECT jsonb_typeof(fields::jsonb), fields::jsonb, jsonb_typeof(object_ids::jsonb),"
+        " purpose, outcome, object_id FROM access_log"
+        " WHERE object_type = 'identity' AND outcome = 'read'"
+    )
+    assert len(rows) == 1
+    kind, fields, ids_kind, purpose, outcome, object_id = rows[0]
+    assert kind == "array"
+    assert fields == ["date_of_birth", "names"]
+    assert ids_kind == "array"
+    assert (purpose, outcome, object_id) == ("family_tracing", "read", str(case.id))

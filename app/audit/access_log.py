@@ -10,20 +10,22 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from app.audit.models import AccessLogEntry
 from app.auth.principal import Principal
 from app.context import request_id_var
-from app.db import Database, utcnow
+from app.db import AnySelect, Database, utcnow
+from app.driver import DRIVER, Driver
 from app.ops.metrics import ACCESS_LOG_DROPPED
 from app.ops.middleware import route_template
 
 log = logging.getLogger("homecoming.access")
+S = TypeVar("S", bound=AnySelect)
 
 
 def _object_id(path_params: dict[str, Any]) -> str | None:
@@ -75,6 +77,42 @@ async def write_access_now(session: AsyncSession, entry: dict[str, Any]) -> None
     """Unbuffered, in the caller's transaction: for identity reads and searches, which must be
     logged before the answer leaves."""
     await session.execute(insert(AccessLogEntry).values(**entry))
+
+
+# The access-log row as a data-modifying CTE, riding in the statement that reads what it logs.
+_LOGGED = (
+    insert(AccessLogEntry)
+    .values({column.name: bindparam(f"log_{column.name}") for column in AccessLogEntry.__table__.c})
+    .cte("access_logged")
+)
+
+
+def with_access_log(statement: S) -> S:
+    """``statement`` carrying the INSERT of its access-log row (``read_logged`` runs it). Build it
+    once, at import: a statement object is compiled once per object."""
+    return statement.add_cte(_LOGGED)
+
+
+async def read_logged(
+    session: AsyncSession,
+    statement: AnySelect,
+    logged: AnySelect,
+    params: dict[str, Any],
+    entry: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Read ``statement`` and write ``entry`` so that the log row is committed before the answer
+    exists. On PostgreSQL, while the session has begun no transaction, that is one statement on
+    the driver (``logged``: the same SELECT with the INSERT as a data-modifying CTE, both or
+    neither, durable when it returns); otherwise the INSERT and the SELECT run in the session's
+    transaction, which the route commits before the response is sent. Either way the row says
+    what was asked for, before anything is decrypted."""
+    driver: Driver | None = session.info.get(DRIVER)
+    if driver is not None and not session.in_transaction():
+        rows = await driver.fetch(logged, params | {f"log_{k}": v for k, v in entry.items()})
+        if rows is not None:
+            return rows
+    await write_access_now(session, entry)
+    return [dict(row._mapping) for row in await session.execute(statement, params)]
 
 
 class AccessLogBuffer:

@@ -22,7 +22,7 @@ from app.auth.models import AuthSession
 from app.auth.principal import Principal
 from app.clients.models import MachineClient
 from app.db import AnySelect, utcnow
-from app.driver_reads import DRIVER, DriverReads
+from app.driver import DRIVER, Driver
 from app.errors import Problem
 from app.users.models import User
 
@@ -233,13 +233,13 @@ async def _column_rows(
     statement: AnySelect,
     params: Mapping[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    """Run a checked SELECT of columns: on the driver when the session is a read session on
-    PostgreSQL (``app.driver_reads``), else on the session's connection (plain SQL rows, no ORM
-    loading)."""
+    """Run a checked SELECT of columns: on the driver while the session has not begun a
+    transaction (``app.driver`` says why that is the same answer), else on the session's
+    connection (plain SQL rows, no ORM loading)."""
     checked = with_check(statement, principal)
     values = _params(principal, session, params)
-    driver: DriverReads | None = session.info.get(DRIVER)
-    if driver is not None:
+    driver: Driver | None = session.info.get(DRIVER)
+    if driver is not None and not session.in_transaction():
         rows = await driver.fetch(checked, values)
         if rows is not None:
             return rows

@@ -12,7 +12,18 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, exists, false, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Uuid,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.cases import (
@@ -23,7 +34,7 @@ from app.access.cases import (
     shape_of,
     visible_cases,
 )
-from app.audit.access_log import access_entry, write_access_now
+from app.audit.access_log import access_entry, read_logged, with_access_log, write_access_now
 from app.audit.events import Actor, Change, ObjectRef, record_event
 from app.auth import throttle
 from app.auth.current import rows_checked
@@ -45,6 +56,29 @@ log = logging.getLogger("homecoming.vault")
 SEARCH_LIMIT = 50
 
 
+def _entry(
+    principal: Principal,
+    route: str,
+    method: str,
+    outcome: str,
+    purpose: Purpose,
+    fields: list[str],
+    object_ids: list[uuid.UUID],
+    now: datetime,
+) -> dict[str, Any]:
+    return access_entry(
+        principal,
+        method,
+        route,
+        outcome=outcome,
+        object_type="identity",
+        object_ids=object_ids,
+        purpose=purpose.value,
+        fields=fields,
+        occurred_at=now,
+    )
+
+
 async def _log(
     session: AsyncSession,
     principal: Principal,
@@ -56,19 +90,16 @@ async def _log(
     object_ids: list[uuid.UUID],
     now: datetime,
 ) -> None:
-    """Unbuffered: identity reads and searches are logged before the answer leaves."""
-    entry = access_entry(
-        principal,
-        method,
-        route,
-        outcome=outcome,
-        object_type="identity",
-        object_ids=object_ids,
-        purpose=purpose.value,
-        fields=fields,
-        occurred_at=now,
-    )
+    """Unbuffered: identity changes and searches are logged before the answer leaves."""
+    entry = _entry(principal, route, method, outcome, purpose, fields, object_ids, now)
     await write_access_now(session, entry)
+
+
+# An identity record by case, and the same read carrying its access-log row.
+_IDENTITY = select(*IdentityRecord.__table__.c).where(
+    IdentityRecord.case_id == bindparam("case_id", type_=Uuid())
+)
+_IDENTITY_LOGGED = with_access_log(_IDENTITY)
 
 
 async def read_identity(
@@ -78,7 +109,8 @@ async def read_identity(
     case_id: uuid.UUID,
     purpose: Purpose,
     fields: list[IdentityField],
-) -> IdentityRead:
+) -> tuple[IdentityRead, int]:
+    """The fields asked for, and the record's version (its ETag; 0 when it has none)."""
     case = await get_case_view(session, principal, case_id)
     relations, assigned = case.relations, case.assigned
     allowed = field_set(
@@ -93,17 +125,7 @@ async def read_identity(
         raise Problem(
             403, f"Your relation to this case does not allow these fields: {', '.join(refused)}."
         )
-    record = await session.get(IdentityRecord, case.id)
-    try:
-        values = {} if record is None else vault.decrypt_fields(runtime.cipher, record, fields)
-    except VaultError as exc:
-        # Fail closed: a value moved from another row or tampered with is never shown.
-        log.error("identity record failed its integrity check", extra={"case_id": str(case.id)})
-        raise Problem(
-            500, "This identity record failed its integrity check; the operator has been told."
-        ) from exc
-    await _log(
-        session,
+    entry = _entry(
         principal,
         "/v1/cases/{case_id}/identity",
         "GET",
@@ -113,7 +135,18 @@ async def read_identity(
         [case.id],
         runtime.now(),
     )
-    return IdentityRead(case_id=case.id, purpose=purpose, fields=values)
+    # The read and its log row together, committed before anything is decrypted or answered.
+    found = await read_logged(session, _IDENTITY, _IDENTITY_LOGGED, {"case_id": case.id}, entry)
+    try:
+        values = vault.decrypt_fields(runtime.cipher, case.id, found[0], fields) if found else {}
+    except VaultError as exc:
+        # Fail closed: a value moved from another row or tampered with is never shown.
+        log.error("identity record failed its integrity check", extra={"case_id": str(case.id)})
+        raise Problem(
+            500, "This identity record failed its integrity check; the operator has been told."
+        ) from exc
+    version = int(found[0]["version"]) if found else 0
+    return IdentityRead(case_id=case.id, purpose=purpose, fields=values), version
 
 
 def identity_readable(principal: Principal) -> ColumnElement[bool]:
@@ -243,7 +276,8 @@ async def update_identity(
     await session.refresh(record)
     searchable = vault.decrypt_fields(
         cipher,
-        record,
+        case.id,
+        {f.value: getattr(record, f.value) for f in IdentityField},
         [IdentityField.NAMES, IdentityField.ALIASES, IdentityField.DATE_OF_BIRTH, IdentityField.PHONES],
     )
     terms = {k: v for k, v in searchable.items() if v is not None}
@@ -271,10 +305,3 @@ async def update_identity(
         runtime.now(),
     )
     return expected_version + 1
-
-
-async def identity_version(session: AsyncSession, case_id: uuid.UUID) -> int:
-    version = await session.scalar(
-        select(IdentityRecord.version).where(IdentityRecord.case_id == case_id)
-    )
-    return int(version or 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, delete, insert, select, update
@@ -42,17 +42,16 @@ def encrypt_identity(
 
 
 def decrypt_fields(
-    cipher: Cipher, record: IdentityRecord, fields: Iterable[IdentityField]
+    cipher: Cipher, case_id: uuid.UUID, stored: Mapping[str, Any], fields: Iterable[IdentityField]
 ) -> dict[str, Any]:
-    """The plaintext of ``fields`` (None where empty). A value that does not decrypt here raises
-    VaultError: fail closed, never a wrong person's data."""
+    """The plaintext of ``fields`` (None where empty) from an identity record's stored values
+    (its columns). A value that does not decrypt here raises VaultError: fail closed, never a wrong
+    person's data."""
     found: dict[str, Any] = {}
     for field in fields:
-        stored = getattr(record, field.value)
+        value = stored[field.value]
         found[field.value] = (
-            None
-            if stored is None
-            else json.loads(cipher.decrypt(stored, _context(record.case_id, field.value)))
+            None if value is None else json.loads(cipher.decrypt(value, _context(case_id, field.value)))
         )
     return found
 

@@ -190,9 +190,9 @@ async def read_identity(
 ) -> IdentityRead:
     """Identity fields of a case, for a stated purpose, where the caller's relation allows them.
     Every read is logged (who, when, purpose, fields) before the answer is sent."""
-    read = await disclosure.read_identity(session, runtime, principal, case_id, purpose, fields)
+    read, version = await disclosure.read_identity(session, runtime, principal, case_id, purpose, fields)
     response.headers.update(NO_STORE)
-    set_etag(response, await disclosure.identity_version(session, case_id))
+    set_etag(response, version)
     return read
 
 

@@ -1,15 +1,21 @@
-"""The hot reads, run straight on the PostgreSQL driver.
+"""Single statements run straight on the PostgreSQL driver, in autocommit.
 
 SQLAlchemy's async execution layer (a greenlet hop, connection, transaction and execution-context
 objects, result processing) costs several times the SELECT it runs. Measured on the benchmark's
 machine (bench/README.md), a FastAPI route reading one case by id serves about 0.6x of a bare
 Starlette + asyncpg app when it calls asyncpg, 0.2x through SQLAlchemy Core and 0.15x through an
-ORM session. So the reads that every request makes (``app.auth.current.first_row_checked`` and
-``rows_checked``: a case by id, a page of cases) run on an asyncpg pool of their own when the
-request's session only reads. The SQL is the same object either way: the statement is built and
-compiled by SQLAlchemy (once per statement object), and its bind and result processors are
-applied here, so the driver path returns what the session would. On SQLite, and in a session
-that writes (its reads must see its own uncommitted changes), reads go through the session.
+ORM session. So the reads that requests make most (``app.auth.current.first_row_checked`` and
+``rows_checked``: a case by id, a page of cases; and an identity read together with its
+access-log row, ``app.audit.access_log.read_logged``) run on an asyncpg pool of their own.
+
+The SQL is the same object either way: the statement is built and compiled by SQLAlchemy (once
+per statement object), and its bind and result processors are applied here, so the driver returns
+what the session would. The rule for when: a request's session sends a statement to the driver
+only while it has not begun a transaction of its own. Until then the session has written nothing,
+so a statement on another connection sees exactly what the session would (PostgreSQL runs the
+request at READ COMMITTED: every statement sees what was committed before it began); once it
+has begun, everything goes through the session, so its reads see its own writes. On SQLite there
+is no driver.
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Select
 
-# The key under which a read session carries the driver reads (``AsyncSession.info``).
-DRIVER = "driver_reads"
+# The key under which a session carries the driver (``AsyncSession.info``).
+DRIVER = "driver"
 
 Processor = Callable[[Any], Any]
 
@@ -41,8 +47,8 @@ class _Compiled:
     results: tuple[tuple[str, Processor], ...]
 
 
-class DriverReads:
-    """A small asyncpg pool for read-only statements, started with the app."""
+class Driver:
+    """A small asyncpg pool for single statements in autocommit, started with the app."""
 
     def __init__(self, url: str, max_size: int = 10) -> None:
         parsed = make_url(url)
@@ -119,8 +125,11 @@ async def _keep(connection: asyncpg.Connection) -> None:
 
 
 async def _set_codecs(connection: asyncpg.Connection) -> None:
-    # As SQLAlchemy's asyncpg dialect does: JSON arrives decoded.
+    # As SQLAlchemy's asyncpg dialect does: JSON arrives decoded, and goes out as the text its
+    # bind processor has already serialised (encoding it again would store a JSON string).
     for kind in ("json", "jsonb"):
-        await connection.set_type_codec(
-            kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
+        await connection.set_type_codec(kind, encoder=_as_text, decoder=json.loads, schema="pg_catalog")
+
+
+def _as_text(value: str) -> str:
+    return value
