@@ -20,6 +20,7 @@ is no driver.
 
 from __future__ import annotations
 
+import functools
 import json
 import weakref
 from collections.abc import Callable, Mapping
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from sqlalchemy import Insert, Table, insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Select
@@ -96,13 +98,32 @@ class Driver:
                 row[name] = process(row[name])
         return rows
 
-    def _compile(self, statement: Select[Any]) -> _Compiled | None:
+    async def insert_many(self, table: Table, rows: list[dict[str, Any]]) -> bool:
+        """INSERT ``rows`` (each with every column of ``table``) in one atomic round trip; False
+        when the driver is not started (the caller inserts through a session)."""
+        if self._pool is None:
+            return False
+        compiled = self._compile(_insert_of(table))
+        assert compiled is not None
+        await self._pool.executemany(
+            compiled.sql,
+            [
+                [
+                    row[name] if process is None else process(row[name])
+                    for name, _, process in compiled.binds
+                ]
+                for row in rows
+            ],
+        )
+        return True
+
+    def _compile(self, statement: Any) -> _Compiled | None:
         if statement in self._compiled:
             return self._compiled[statement]
         found = self._compiled[statement] = self._build(statement)
         return found
 
-    def _build(self, statement: Select[Any]) -> _Compiled | None:
+    def _build(self, statement: Any) -> _Compiled | None:
         compiled = statement.compile(dialect=self._dialect)
         if compiled.literal_execute_params or compiled.post_compile_params:
             return None
@@ -117,6 +138,12 @@ class Driver:
             if process is not None:
                 results.append((column.keyname, process))
         return _Compiled(str(compiled), binds, tuple(results))
+
+
+@functools.cache
+def _insert_of(table: Table) -> Insert:
+    """An INSERT of every column, one statement object per table (so it is compiled once)."""
+    return insert(table)
 
 
 async def _keep(connection: asyncpg.Connection) -> None:

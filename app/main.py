@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -67,6 +68,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await built.db.start()
+        # Everything made so far (routes, schemas, SQL, compiled statements) lives as long as the
+        # process: move it out of the collector's sight, so a full collection walks only what
+        # requests allocate. Measured in bench/: full collections otherwise pause the event loop
+        # for tens of milliseconds, the fixed-rate run's p99.
+        gc.collect()
+        gc.freeze()
         background = asyncio.create_task(run_background(built))
         try:
             yield

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -79,6 +79,8 @@ async def write_access_now(session: AsyncSession, entry: dict[str, Any]) -> None
     await session.execute(insert(AccessLogEntry).values(**entry))
 
 
+_TABLE: Table = AccessLogEntry.__table__  # type: ignore[assignment]
+
 # The access-log row as a data-modifying CTE, riding in the statement that reads what it logs.
 _LOGGED = (
     insert(AccessLogEntry)
@@ -121,7 +123,9 @@ class AccessLogBuffer:
     insert per batch, not a write transaction each. A crash may lose the last second of rows
     (documented). Identity reads are never buffered: they are written before the response."""
 
-    FLUSH_SECONDS = 0.5
+    # Small batches often: a flush is work on the event loop, and spread thin it does not show in
+    # the latency of the requests around it (bench/README.md, the fixed-rate run).
+    FLUSH_SECONDS = 0.1
     MAX_PENDING = 50_000
 
     def __init__(self, db: Database) -> None:
@@ -140,8 +144,12 @@ class AccessLogBuffer:
         if not batch:
             return 0
         try:
-            async with self._db.transaction() as session:
-                await session.execute(insert(AccessLogEntry), batch)
+            # On PostgreSQL straight on the driver: a few hundred rows cost the event loop well
+            # under a millisecond that way, against tens through the ORM's bulk insert.
+            driver = self._db.driver
+            if driver is None or not await driver.insert_many(_TABLE, batch):
+                async with self._db.transaction() as session:
+                    await session.execute(insert(_TABLE), batch)
         except Exception:
             # Keep the rows for the next flush rather than lose them to a passing fault.
             self._pending = batch[: self.MAX_PENDING - len(self._pending)] + self._pending
