@@ -14,7 +14,9 @@ from app.access.cases import relation_columns, shape_of, visible_cases
 from app.auth.current import rows_checked, with_check
 from app.auth.permissions import AgencyType, Role
 from app.cases.models import Case
+from app.cases.schemas import CaseRead
 from app.cases.service import _by_id
+from app.pagination import Page
 from tests.harness import Harness
 
 
@@ -167,3 +169,26 @@ def test_an_identity_read_and_its_log_row_are_one_statement(h: Harness) -> None:
     assert fields == ["date_of_birth", "names"]
     assert ids_kind == "array"
     assert (purpose, outcome, object_id) == ("family_tracing", "read", str(case.id))
+
+
+def test_hot_read_answers_are_what_the_response_model_would_write(h: Harness) -> None:
+    """The case read and list answer with orjson, not through the response model: the same JSON
+    pydantic would write (UTC times with Z, UUIDs as strings), and the headers still set."""
+    ngo = h.agency(AgencyType.NGO)
+    worker = h.user(ngo, Role.CASEWORKER)
+    case = h.case(ngo, assign=[worker])
+    h.case(ngo)
+    headers = h.auth(worker)
+    read = h.client.get(f"/v1/cases/{case.id}", headers=headers)
+    assert read.status_code == 200
+    assert read.headers["content-type"] == "application/json"
+    body = read.json()
+    assert read.headers["etag"] == f'"{body["version"]}"'
+    assert body == CaseRead.model_validate(body).model_dump(mode="json")
+    assert body["opened_at"].endswith("Z")
+    listed = h.client.get("/v1/cases?limit=1", headers=headers)
+    assert listed.status_code == 200
+    page = listed.json()
+    assert page == Page[CaseRead].model_validate(page).model_dump(mode="json")
+    assert page["next_cursor"]
+    assert 'rel="next"' in listed.headers["link"]

@@ -34,6 +34,7 @@ from app.deps import RuntimeDep, Session, WriteSession
 from app.errors import Problem, documented
 from app.idempotency.replay import no_replay, replays_as
 from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
+from app.responses import JSONAnswer
 
 router = APIRouter(tags=["cases"], route_class=GuardedRoute)
 
@@ -107,7 +108,6 @@ async def create_case(
 @router.get("/v1/cases", operation_id="cases-list", response_model=Page[CaseRead])
 async def list_cases(
     request: Request,
-    response: Response,
     runtime: RuntimeDep,
     session: Session,
     principal: Reader,
@@ -129,7 +129,7 @@ async def list_cases(
     code: Annotated[str | None, Query(max_length=20, description="Find one case by its code.")] = None,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
-) -> dict[str, Any]:
+) -> Response:
     """Cases the caller may see, most recently changed first, each with only the fields the
     caller's relation to it allows (never identity)."""
     flags = flag or []
@@ -156,19 +156,21 @@ async def list_cases(
         "code": code,
     }
     items, next_cursor = await service.list_cases(session, runtime, principal, filters, limit, cursor)
-    set_link_header(response, request, next_cursor)
-    return {"items": items, "next_cursor": next_cursor}
+    answer = JSONAnswer({"items": items, "next_cursor": next_cursor})
+    set_link_header(answer, request, next_cursor)
+    return answer
 
 
 @router.get("/v1/cases/{case_id}", operation_id="cases-read", response_model=CaseRead)
 async def read_case(
-    response: Response, runtime: RuntimeDep, session: Session, principal: Reader, case_id: uuid.UUID
-) -> dict[str, Any]:
+    runtime: RuntimeDep, session: Session, principal: Reader, case_id: uuid.UUID
+) -> Response:
     """A case as the caller may see it (never identity); its version is the ETag."""
     shaped = await service.read_case(session, runtime, principal, case_id)
+    answer = JSONAnswer(shaped)
     if "version" in shaped:
-        set_etag(response, shaped["version"])
-    return shaped
+        set_etag(answer, shaped["version"])
+    return answer
 
 
 @router.get(

@@ -32,6 +32,7 @@ from app.access.cases import (
     ASSIGNED_TO_CALLER,
     CREATED_BY_CALLER,
     PARTY_TO_EVENT,
+    FieldSet,
     Shape,
     field_set,
     relations_of,
@@ -447,15 +448,19 @@ def _ids(csv: str | None) -> list[str]:
     return sorted(str(uuid.UUID(value)) for value in csv.split(",")) if csv else []
 
 
-def shape(runtime: Runtime, principal: Principal, view: CaseView) -> dict[str, Any]:
-    """The case as the caller may see it: only the fields of its field set; never identity."""
+def shape(
+    runtime: Runtime, principal: Principal, view: CaseView, allowed: FieldSet | None = None
+) -> dict[str, Any]:
+    """The case as the caller may see it: only the fields of its field set; never identity.
+    (``allowed``: that field set, when the caller has it already.)"""
     case = view.columns
-    allowed = field_set(
-        principal,
-        view.relations,
-        assigned=view.assigned,
-        family_complicity=case["flag_family_complicity"],
-    )
+    if allowed is None:
+        allowed = field_set(
+            principal,
+            view.relations,
+            assigned=view.assigned,
+            family_complicity=view.family_complicity,
+        )
     fields = allowed.case_fields
     shaped: dict[str, Any] = {"id": case["id"], "code": case["code"]}
     for column in _PLAIN_FIELDS:
@@ -542,4 +547,14 @@ async def list_cases(
     views = [_view(row, names) for row in rows]
     if views:
         runtime.access_log.add(_read_entry(principal, "/v1/cases", [v.id for v in views]))
-    return [shape(runtime, principal, view) for view in views], next_cursor
+    # A page's cases mostly share one field set: decide each distinct one once.
+    sets: dict[tuple[frozenset[str], bool, bool], FieldSet] = {}
+    shaped = []
+    for view in views:
+        key = (frozenset(view.relations), view.assigned, view.family_complicity)
+        if key not in sets:
+            sets[key] = field_set(
+                principal, view.relations, assigned=view.assigned, family_complicity=key[2]
+            )
+        shaped.append(shape(runtime, principal, view, sets[key]))
+    return shaped, next_cursor
