@@ -43,8 +43,8 @@ Processor = Callable[[Any], Any]
 class _Compiled:
     sql: str
     # The bind parameters in positional order: name, value if none is given (a literal written in
-    # the statement), and SQLAlchemy's processor for its type.
-    binds: tuple[tuple[str, Any, Processor | None], ...]
+    # the statement), whether a value must be given, and SQLAlchemy's processor for its type.
+    binds: tuple[tuple[str, Any, bool, Processor | None], ...]
     # Result columns that need converting, by name (most need nothing on asyncpg).
     results: tuple[tuple[str, Processor], ...]
 
@@ -88,8 +88,14 @@ class Driver:
         if compiled is None:
             return None
         args = []
-        for name, default, process in compiled.binds:
-            value = params.get(name, default)
+        for name, default, required, process in compiled.binds:
+            if name in params:
+                value = params[name]
+            elif required:
+                # As SQLAlchemy would: a missing value must not become NULL (LIMIT NULL is no limit).
+                raise KeyError(f"no value for the bind parameter {name!r}")
+            else:
+                value = default
             args.append(value if process is None else process(value))
         records = await self._pool.fetch(compiled.sql, *args)
         rows = [dict(record) for record in records]
@@ -110,7 +116,7 @@ class Driver:
             [
                 [
                     row[name] if process is None else process(row[name])
-                    for name, _, process in compiled.binds
+                    for name, _, _, process in compiled.binds
                 ]
                 for row in rows
             ],
@@ -129,7 +135,12 @@ class Driver:
             return None
         processors: Mapping[str, Any] = compiled._bind_processors
         binds = tuple(
-            (name, compiled.binds[name].effective_value, processors.get(name))
+            (
+                name,
+                compiled.binds[name].effective_value,
+                compiled.binds[name].required,
+                processors.get(name),
+            )
             for name in compiled.positiontup or ()
         )
         results = []
@@ -148,7 +159,8 @@ def _insert_of(table: Table) -> Insert:
 
 async def _keep(connection: asyncpg.Connection) -> None:
     """No reset query on release (a round trip each time): these connections only ever run single
-    read-only statements in autocommit, so they hold no session state to clear."""
+    statements in autocommit (reads, an identity read with its log row, log inserts), so they
+    hold no session state to clear."""
 
 
 async def _set_codecs(connection: asyncpg.Connection) -> None:

@@ -192,3 +192,59 @@ def test_hot_read_answers_are_what_the_response_model_would_write(h: Harness) ->
     assert page == Page[CaseRead].model_validate(page).model_dump(mode="json")
     assert page["next_cursor"]
     assert 'rel="next"' in listed.headers["link"]
+
+
+def test_shared_visibility_sql_cannot_be_changed_by_a_caller(h: Harness) -> None:
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+    principal = h.runtime.tokens.decode_access(h.token(user))
+    relations = relation_columns(principal)
+    with pytest.raises(TypeError):
+        relations["owner"] = relations["owner"]  # type: ignore[index]
+
+
+def test_a_statements_parameters_never_stand_in_for_the_caller(h: Harness) -> None:
+    """A filter value named like one of the caller's parameters is refused, never used."""
+    ngo = h.agency(AgencyType.NGO)
+    user = h.user(ngo, Role.CASEWORKER)
+    principal = h.runtime.tokens.decode_access(h.token(user))
+    statement, _ = _by_id(shape_of(principal))
+
+    async def go() -> None:
+        async with h.runtime.db.session(write=False) as session:
+            await rows_checked(
+                session, principal, statement, {"case_id": uuid.uuid4(), "caller_agency": uuid.uuid4()}
+            )
+
+    with pytest.raises(ValueError, match="caller"):
+        h.run(go)
+
+
+def test_checked_forms_of_passing_statements_are_not_kept(h: Harness) -> None:
+    """Statements built per request get their checked form remembered only while they live."""
+    import gc
+
+    from app.auth import current
+
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+    principal = h.runtime.tokens.decode_access(h.token(user))
+    before = len(current._WITH_CHECK)
+    for _ in range(50):
+        with_check(select(Case.id).where(Case.code == "x"), principal)
+    gc.collect()
+    assert len(current._WITH_CHECK) <= before + 1
+
+
+@pytest.mark.postgres
+def test_the_driver_refuses_a_statement_missing_a_required_value(h: Harness) -> None:
+    """SQLAlchemy raises for a missing bind value; so does the driver (LIMIT NULL is no limit)."""
+    user = h.user(h.agency(AgencyType.NGO), Role.CASEWORKER)
+    principal = h.runtime.tokens.decode_access(h.token(user))
+    statement, _ = _by_id(shape_of(principal))
+    driver = h.runtime.db.driver
+    assert driver is not None
+
+    async def go() -> None:
+        await driver.fetch(statement, caller_params(principal))  # no case_id
+
+    with pytest.raises(KeyError, match="case_id"):
+        h.run(go)

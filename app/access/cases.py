@@ -11,8 +11,9 @@ compare against the caller's bind parameters (``app.access.binds``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
@@ -103,13 +104,14 @@ RELATIONS: dict[str, Callable[[Shape], ColumnElement[bool] | None]] = {
 
 
 @functools.cache
-def relations_of(shape: Shape) -> dict[str, ColumnElement[bool]]:
+def relations_of(shape: Shape) -> Mapping[str, ColumnElement[bool]]:
+    """Shared by every principal of the shape: read-only, so no caller can change another's."""
     found = {}
     for name, rule in RELATIONS.items():
         clause = rule(shape)
         if clause is not None:
             found[name] = clause
-    return found
+    return MappingProxyType(found)
 
 
 @functools.cache
@@ -120,7 +122,7 @@ def visible_of(shape: Shape) -> ColumnElement[bool]:
     return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
-def relation_columns(principal: Principal) -> dict[str, ColumnElement[bool]]:
+def relation_columns(principal: Principal) -> Mapping[str, ColumnElement[bool]]:
     """The relations that can hold for this principal, each as a boolean SQL condition over the
     caller's bind parameters. (What a principal may do through them is the route's permission;
     this says only which cases.)"""

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.binds import caller_params
@@ -141,7 +141,12 @@ def _params(
     principal: Principal, session: AsyncSession, extra: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     params = current_params(principal, _now(session))
-    return params if extra is None else params | dict(extra)
+    if extra is None:
+        return params
+    if params.keys() & extra.keys():
+        # A statement's own parameters never stand in for who the caller is.
+        raise ValueError(f"parameters named like the caller's: {sorted(params.keys() & extra.keys())}")
+    return params | dict(extra)
 
 
 async def first_checked(
@@ -213,6 +218,24 @@ async def first_row_checked(
     return rows[0]
 
 
+async def first_entity_row_checked(
+    session: AsyncSession,
+    principal: Principal,
+    statement: AnySelect,
+    params: Mapping[str, Any] | None = None,
+) -> Row[Any] | None:
+    """Like ``first_row_checked`` for a SELECT of an entity with columns, loaded through the
+    session (to be changed): the whole first row, in the session's transaction."""
+    row: Row[Any] | None = (
+        await session.execute(with_check(statement, principal), _params(principal, session, params))
+    ).first()
+    if row is None:
+        await require_current(session, principal, _now(session))
+        return None
+    session.info[CHECKED] = True
+    return row
+
+
 async def rows_checked(
     session: AsyncSession,
     principal: Principal,
@@ -243,5 +266,6 @@ async def _column_rows(
         rows = await driver.fetch(checked, values)
         if rows is not None:
             return rows
+    await session.flush()  # as session.execute would: the read sees the session's own changes
     connection = await session.connection()
     return [dict(row._mapping) for row in await connection.execute(checked, values)]

@@ -43,7 +43,7 @@ from app.auth.principal import Principal
 from app.cases import identity as vault
 from app.cases.models import BlindIndex, Case, IdentityRecord
 from app.cases.schemas import CaseSearch, IdentityInput, IdentityPatch, IdentityRead, SearchHit
-from app.cases.service import get_case_view
+from app.cases.service import get_case_row, get_case_view
 from app.cases.vocab import IdentityField, Purpose
 from app.concurrency import stale
 from app.errors import Problem
@@ -240,10 +240,9 @@ async def update_identity(
 ) -> int:
     """Change identity fields the caller's relation allows, for a stated purpose, against the
     identity version it read; the blind indexes follow. Returns the new version."""
-    case = await get_case_view(session, principal, case_id)
-    relations, assigned = case.relations, case.assigned
+    case, relations, assigned = await get_case_row(session, principal, case_id)
     allowed = field_set(
-        principal, relations, assigned=assigned, family_complicity=case.family_complicity
+        principal, relations, assigned=assigned, family_complicity=case.flag_family_complicity
     )
     sent = patch.model_dump(exclude_unset=True, mode="json")
     if not allowed.identity_fields or purpose not in allowed.purposes:

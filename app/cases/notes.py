@@ -15,7 +15,7 @@ from app.audit.events import Actor, Change, FieldClass, ObjectRef, record_event
 from app.auth.principal import Principal
 from app.cases.models import CaseNote
 from app.cases.schemas import NoteCreate, NoteRead
-from app.cases.service import get_case_view
+from app.cases.service import get_case_row, get_case_view
 from app.cases.vocab import Purpose, Sensitivity
 from app.errors import Problem, not_found
 from app.runtime import Runtime
@@ -48,8 +48,7 @@ def _read(runtime: Runtime, note: CaseNote) -> NoteRead:
 async def add_note(
     session: AsyncSession, runtime: Runtime, principal: Principal, case_id: uuid.UUID, data: NoteCreate
 ) -> NoteRead:
-    case = await get_case_view(session, principal, case_id)
-    relations, assigned = case.relations, case.assigned
+    case, relations, assigned = await get_case_row(session, principal, case_id)
     if not relations & NOTE_WRITERS:
         raise Problem(
             403, "Notes are written by the owning agency and the authority seized of the case."

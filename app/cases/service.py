@@ -43,7 +43,13 @@ from app.access.cases import (
 from app.agencies.models import Agency
 from app.audit.access_log import access_entry, write_access_now
 from app.audit.events import Actor, Change, ObjectRef, record_event
-from app.auth.current import all_checked, first_checked, first_row_checked, rows_checked
+from app.auth.current import (
+    all_checked,
+    first_checked,
+    first_entity_row_checked,
+    first_row_checked,
+    rows_checked,
+)
 from app.auth.permissions import CASE_CREATING_AGENCY_TYPES
 from app.auth.principal import Principal
 from app.cases import identity as vault
@@ -431,16 +437,30 @@ async def get_case_view(session: AsyncSession, principal: Principal, case_id: uu
     return _view(row, names)
 
 
+@functools.cache
+def _entity_by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
+    """As ``_by_id``, loading the case as an entity to change."""
+    relations = relations_of(shape)
+    statement: AnySelect = select(
+        Case,
+        ASSIGNED_TO_CALLER.label("assigned"),
+        *[clause.label(f"rel_{name}") for name, clause in relations.items()],
+    ).where(visible_of(shape), Case.id == bindparam("case_id", type_=Uuid()))
+    return statement, tuple(relations)
+
+
 async def get_case_row(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID
 ) -> tuple[Case, set[str], bool]:
     """A case the caller may see, loaded as an entity to change, with its relations to it and
-    whether it is assigned; else 404."""
-    view = await get_case_view(session, principal, case_id)
-    case = await session.get(Case, view.id)
-    if case is None:  # cases are never deleted
+    whether it is assigned; else 404. One statement in the session's transaction, so the relations
+    that allow the change and the version the change is checked against are the same row's."""
+    statement, names = _entity_by_id(shape_of(principal))
+    row = await first_entity_row_checked(session, principal, statement, {"case_id": case_id})
+    if row is None:
         raise not_found("case")
-    return case, view.relations, view.assigned
+    case, assigned, *held = tuple(row)
+    return case, {name for name, holds in zip(names, held, strict=True) if holds}, bool(assigned)
 
 
 def _ids(csv: str | None) -> list[str]:
