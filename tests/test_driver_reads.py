@@ -248,3 +248,12 @@ def test_the_driver_refuses_a_statement_missing_a_required_value(h: Harness) -> 
 
     with pytest.raises(KeyError, match="case_id"):
         h.run(go)
+
+
+def test_the_cache_of_list_statements_is_bounded() -> None:
+    """Its key follows the query string (which filters are set): a caller must not be able to
+    grow it without end by trying combinations."""
+    from app.cases.service import _page_select
+
+    assert _page_select.cache_info().maxsize is not None
+    assert _page_select.cache_info().maxsize <= 1024

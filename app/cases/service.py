@@ -385,7 +385,8 @@ def _by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     return statement.where(Case.id == bindparam("case_id", type_=Uuid())), names
 
 
-@functools.cache
+# Bounded: the key follows the query string, and a caller must not grow it without end.
+@functools.lru_cache(maxsize=512)
 def _page_select(
     shape: Shape, filters: frozenset[str], flags: tuple[str, ...], after: bool
 ) -> tuple[AnySelect, tuple[str, ...]]:
