@@ -200,6 +200,45 @@ def _builtin(
     }
 
 
+def _cpu_ticks() -> dict[str, list[int]]:
+    """Per-core CPU time counters (/proc/stat): user, nice, system, idle, iowait, irq, softirq,
+    steal. Empty where there is no /proc."""
+    ticks: dict[str, list[int]] = {}
+    try:
+        with open("/proc/stat") as stat:
+            for line in stat:
+                name, *values = line.split()
+                if name.startswith("cpu") and name[3:].isdigit():
+                    ticks[name] = [int(v) for v in values[:8]]
+    except OSError:
+        pass
+    return ticks
+
+
+def _steal(before: dict[str, list[int]], after: dict[str, list[int]]) -> dict[str, float]:
+    """The share of each core's time the hypervisor gave to someone else during a run (a shared
+    virtual machine's noise: runs with much of it are not comparable)."""
+    shares = {}
+    for core, start in before.items():
+        spent = [b - a for a, b in zip(start, after.get(core, start), strict=True)]
+        total = sum(spent)
+        shares[core] = round(100 * spent[7] / total, 1) if total and len(spent) > 7 else 0.0
+    return shares
+
+
+def _observed(run: Any) -> Any:
+    """Run ``run()`` and add the cores' steal time during it to its result."""
+
+    def measured(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        before = _cpu_ticks()
+        result: dict[str, Any] = run(*args, **kwargs)
+        result["steal_pct"] = _steal(before, _cpu_ticks())
+        return result
+
+    return measured
+
+
+@_observed
 def _fixed_rate(url: str, token: str, rate: float, seconds: int) -> dict[str, Any]:
     command = [
         "taskset", "-c", "1", str(BIN / "python"), "-m", "bench.openloop", url,
@@ -308,6 +347,7 @@ def measure(
                 "reference": (f"http://127.0.0.1:{reference_port}{scenario.reference_path}", None),
             }
 
+            @_observed
             def load(url: str, token: str | None, secs: int, follow: bool = scenario.follow) -> Any:
                 if use_wrk:
                     return _wrk(url, token, secs, follow)
@@ -318,12 +358,15 @@ def measure(
                 answer = httpx.get(url, headers=headers)
                 assert answer.status_code == 200, (scenario.name, name, answer.text[:300])
                 load(url, tok, 1 if quick else 2)
-            runs: dict[str, list[dict[str, float]]] = {"api": [], "reference": []}
+            runs: dict[str, list[dict[str, Any]]] = {"api": [], "reference": []}
             for _ in range(rounds):
                 for name, (url, tok) in targets.items():
                     runs[name].append(load(url, tok, seconds))
             medians = {
-                name: {key: statistics.median(r[key] for r in measured) for key in measured[0]}
+                name: {
+                    key: statistics.median(r[key] for r in measured)
+                    for key in ("rps", "p50_ms", "p99_ms", "errors")
+                }
                 for name, measured in runs.items()
             }
             results[scenario.name] = {
@@ -426,6 +469,20 @@ def table(report: dict[str, Any]) -> str:
         "| cases | fixed rate S1 (API) | achieved | p50 ms | p99 ms | p99.9 ms | p99/p50 | errors |"
     )
     lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    steal = [
+        v
+        for size in report["sizes"]
+        for result in size["scenarios"].values()
+        for measured in result["runs"].values()
+        for run in measured
+        for v in run.get("steal_pct", {}).values()
+    ]
+    if steal:
+        lines.insert(
+            0,
+            f"CPU steal during the saturation runs (per core): median {statistics.median(steal):.1f}%,"
+            f" highest {max(steal):.1f}%.\n",
+        )
     for size in report["sizes"]:
         f = size["fixed_rate_s1"]
         ratio = f["p99_ms"] / f["p50_ms"] if f["p50_ms"] else float("nan")
