@@ -67,8 +67,10 @@ class Driver:
         return self._pool is not None
 
     async def start(self) -> None:
+        # min_size=0: connections open on first use, so the app starts (and /health/ready tells)
+        # while the database is still coming up, as with the engines' lazy pools.
         self._pool = await asyncpg.create_pool(
-            self._dsn, min_size=1, max_size=self._max_size, init=_set_codecs, reset=_keep
+            self._dsn, min_size=0, max_size=self._max_size, init=_set_codecs, reset=_keep
         )
 
     async def close(self) -> None:

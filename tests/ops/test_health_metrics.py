@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 import re
+import socket
+from pathlib import Path
+
+from fastapi.testclient import TestClient
 
 from app.auth.permissions import AgencyType, Role
+from app.config import Settings
+from app.main import create_app
 from tests.harness import Harness
 
 
@@ -33,3 +39,21 @@ def test_a_platform_machine_client_can_scrape_metrics(h: Harness) -> None:
     token = h.client_token(client, secret)
     response = h.client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_the_app_starts_while_postgresql_is_unreachable(tmp_path: Path) -> None:
+    """The driver's pool opens connections on first use, like the engines': the app starts, says
+    it is alive, and reports the database down until it is reachable."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens here once the socket closes
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"postgresql+asyncpg://nobody:nothing@127.0.0.1:{port}/none",
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/health/live").status_code == 200
+        ready = client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["database"] == "down"
