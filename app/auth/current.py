@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
+from sqlalchemy import ColumnElement, Result, Row, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.binds import caller_params
@@ -149,6 +149,22 @@ def _params(
     return params | dict(extra)
 
 
+async def _execute(
+    session: AsyncSession, principal: Principal, statement: AnySelect, params: Mapping[str, Any] | None
+) -> Result[Any]:
+    """Run ``statement`` with the check added, through the session (entities load)."""
+    return await session.execute(with_check(statement, principal), _params(principal, session, params))
+
+
+async def _settle(session: AsyncSession, principal: Principal, found: bool) -> None:
+    """After a checked read: a row found says the token was current as the read ran; none found
+    says nothing about it, so the check is asked on its own (401 before the caller's 404)."""
+    if found:
+        session.info[CHECKED] = True
+    else:
+        await require_current(session, principal, _now(session))
+
+
 async def first_checked(
     session: AsyncSession,
     principal: Principal,
@@ -157,20 +173,8 @@ async def first_checked(
 ) -> T | None:
     """The first row of ``statement`` with the currency check in the same SELECT. None means the
     object is absent or not visible (the caller answers 404); a stale token raises 401 first."""
-    found = (
-        (
-            await session.execute(
-                with_check(statement, principal),
-                _params(principal, session, params),
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if found is None:
-        await require_current(session, principal, _now(session))
-        return None
-    session.info[CHECKED] = True
+    found: T | None = (await _execute(session, principal, statement, params)).scalars().first()
+    await _settle(session, principal, found is not None)
     return found
 
 
@@ -181,17 +185,8 @@ async def all_checked(
     params: Mapping[str, Any] | None = None,
 ) -> list[T]:
     """Every row of ``statement``, the currency check riding along; an empty answer asks it alone."""
-    rows = list(
-        (
-            await session.execute(
-                with_check(statement, principal),
-                _params(principal, session, params),
-            )
-        ).scalars()
-    )
-    if not rows:
-        await require_current(session, principal, _now(session))
-    session.info[CHECKED] = True
+    rows: list[T] = list((await _execute(session, principal, statement, params)).scalars())
+    await _settle(session, principal, bool(rows))
     return rows
 
 
@@ -211,11 +206,8 @@ async def first_row_checked(
     """Like ``first_checked`` for a SELECT of columns (not entities): the first row, as a dict of
     column name to value."""
     rows = await _column_rows(session, principal, statement, params)
-    if not rows:
-        await require_current(session, principal, _now(session))
-        return None
-    session.info[CHECKED] = True
-    return rows[0]
+    await _settle(session, principal, bool(rows))
+    return rows[0] if rows else None
 
 
 async def first_entity_row_checked(
@@ -226,13 +218,8 @@ async def first_entity_row_checked(
 ) -> Row[Any] | None:
     """Like ``first_row_checked`` for a SELECT of an entity with columns, loaded through the
     session (to be changed): the whole first row, in the session's transaction."""
-    row: Row[Any] | None = (
-        await session.execute(with_check(statement, principal), _params(principal, session, params))
-    ).first()
-    if row is None:
-        await require_current(session, principal, _now(session))
-        return None
-    session.info[CHECKED] = True
+    row: Row[Any] | None = (await _execute(session, principal, statement, params)).first()
+    await _settle(session, principal, row is not None)
     return row
 
 
@@ -244,9 +231,7 @@ async def rows_checked(
 ) -> list[dict[str, Any]]:
     """Like ``all_checked`` for a SELECT of columns (not entities): rows as dicts."""
     rows = await _column_rows(session, principal, statement, params)
-    if not rows:
-        await require_current(session, principal, _now(session))
-    session.info[CHECKED] = True
+    await _settle(session, principal, bool(rows))
     return rows
 
 
