@@ -4,13 +4,14 @@ create agencies, users and tokens directly (sign-in itself is tested in tests/au
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import admin
@@ -235,6 +236,25 @@ class Harness:
                 return case
 
         return self.run(go)
+
+    @contextmanager
+    def statements(self) -> Iterator[list[str]]:
+        """The SQL that SQLAlchemy's engines send while the block runs (the driver's, straight on
+        asyncpg, is not seen)."""
+        sent: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            sent.append(statement)
+
+        db = self.runtime.db
+        engines = {id(e.sync_engine): e.sync_engine for e in (db.engine, db.read_engine)}.values()
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", count)
+        try:
+            yield sent
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", count)
 
     def auth(self, user: User) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}"}

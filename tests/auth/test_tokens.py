@@ -174,22 +174,11 @@ def test_a_stale_token_gets_401_not_404(h: Harness) -> None:
 
 def test_the_currency_check_rides_along_with_the_read(h: Harness) -> None:
     """Reading one agency is one SELECT: the token check is part of it, not an extra lookup."""
-    from sqlalchemy import event
-
     _, headers = h.person(AgencyType.NGO, Role.CASEWORKER)
     target = h.agency(AgencyType.CWC)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    engine = h.runtime.db.read_engine.sync_engine  # a GET reads on the read pool
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with h.statements() as sent:
         response = h.client.get(f"/v1/agencies/{target.id}", headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = [s for s in sent if s.lstrip().upper().startswith("SELECT")]
     assert response.status_code == 200
     assert len(statements) == 1, statements
     assert "auth_sessions" in statements[0]
