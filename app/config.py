@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.vault.crypto import new_key_spec, parse_keyring
@@ -72,11 +72,20 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     # Identity searches per user per minute.
     search_per_minute: int = 30
+    # Transfer deadlines no statute fixes (DOMAIN.md section 7): days for the receiving CWC to
+    # answer a consultation, and for the receiving side to accept after the hand-over.
+    transfer_consultation_days: int = Field(default=7, ge=1, le=90)
+    transfer_acceptance_days: int = Field(default=2, ge=1, le=30)
 
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks).
     trusted_proxies: str = ""
 
     max_body_bytes: int = 1024 * 1024
+    # Case documents (app/documents): the largest file accepted (the upload route alone takes a
+    # body this large, plus its multipart framing), and where the encrypted files are kept
+    # (default <data_dir>/documents).
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    document_dir: Path | None = None
     log_level: str = "INFO"
 
     @property
@@ -86,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "homecoming.db"
+
+    @property
+    def effective_document_dir(self) -> Path:
+        return self.document_dir or self.data_dir / "documents"
 
     @property
     def effective_database_url(self) -> str:

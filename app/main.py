@@ -19,12 +19,14 @@ from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
 from app.clients.router import router as clients_router
 from app.config import Settings, check_production_settings, get_settings
+from app.documents.router import router as documents_router
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.ops.background import run_background
 from app.ops.logging import configure_logging
 from app.ops.middleware import RequestContextMiddleware
 from app.ops.router import router as ops_router
 from app.runtime import Runtime, build_runtime
+from app.transfers.router import router as transfers_router
 from app.users.router import router as users_router
 
 API_VERSION = "0.1.0"
@@ -97,7 +99,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = built
     app.state.db = built.db
     install_error_handlers(app)
-    routers = (ops_router, auth_router, agencies_router, users_router, clients_router, cases_router)
+    routers = (
+        ops_router,
+        auth_router,
+        agencies_router,
+        users_router,
+        clients_router,
+        cases_router,
+        documents_router,
+        transfers_router,
+    )
     for router in routers:
         # The routes are added as they are (paths already carry the router's prefix), so that
         # app.routes lists every APIRoute for the OpenAPI document and the route tests.

@@ -16,7 +16,10 @@ from app.cases.models import (
 )
 from app.clients.models import MachineClient
 from app.db import Base
+from app.documents.models import Document
 from app.idempotency.models import IdempotencyRecord
+from app.orders.models import Order
+from app.transfers.models import Transfer, TransferAct, TransferDocument
 from app.users.models import User, UserRole
 
 __all__ = [
@@ -32,13 +35,18 @@ __all__ = [
     "CaseCodeSequence",
     "CaseExploitation",
     "CaseNote",
+    "Document",
     "IdempotencyRecord",
     "IdentityRecord",
     "MachineClient",
+    "Order",
     "RefreshToken",
     "RescueEvent",
     "RescueEventAgency",
     "SecurityLogEntry",
+    "Transfer",
+    "TransferAct",
+    "TransferDocument",
     "User",
     "UserRole",
 ]

@@ -16,6 +16,7 @@ from app.auth.passwords import Passwords
 from app.auth.tokens import TokenService
 from app.config import Secrets, Settings, resolve_secrets
 from app.db import Database, utcnow
+from app.documents.storage import DocumentStorage, LocalDirectoryStorage
 from app.ops.addresses import Network, parse_networks
 from app.vault.crypto import BlindIndexer, Cipher
 
@@ -33,6 +34,7 @@ class Runtime:
     access_log: AccessLogBuffer = field(init=False)
     cipher: Cipher = field(init=False)
     blind_index: BlindIndexer = field(init=False)
+    documents: DocumentStorage = field(init=False)
 
     def __post_init__(self) -> None:
         # The token service reads the runtime's clock, which tests may replace.
@@ -43,6 +45,7 @@ class Runtime:
         self.blind_index = BlindIndexer(
             self.secrets.blind_index_keys, self.secrets.blind_index_active_key
         )
+        self.documents = LocalDirectoryStorage(self.settings.effective_document_dir)
 
     def now(self) -> datetime:
         return self.clock()

@@ -12,6 +12,9 @@ Karnataka, Gujarat, Tamil Nadu); victims come home to a wider set of source stat
 West Bengal (the largest), and 40% of cases sit in interim care, the stage where cases wait longest.
 Each rescue event has one to five victims, led by the rescue state's police with an NGO taking part;
 the NGO owns the case and, for a child, a Child Welfare Committee of that state is seized of it.
+About one case in ten has an open transfer to an NGO and the CWC of her home state: every child in
+transfer (ordered, escort assigned, in transit or handed over, with their deadlines) and a fifth of
+the children still waiting (a draft, or a consultation asked or answered).
 """
 
 from __future__ import annotations
@@ -100,6 +103,8 @@ class Batch:
     identities: list[tuple[Any, ...]] = field(default_factory=list)
     exploitation: list[tuple[Any, ...]] = field(default_factory=list)
     history: list[tuple[Any, ...]] = field(default_factory=list)
+    transfers: list[tuple[Any, ...]] = field(default_factory=list)
+    transfer_acts: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 CASE_COLUMNS = (
@@ -121,6 +126,19 @@ IDENTITY_COLUMNS = (
 EVENT_COLUMNS = (
     "id", "occurred_at", "recorded_at", "state", "rescue_type", "lead_agency_id", "created_by_agency_id",
 )  # fmt: skip
+TRANSFER_COLUMNS = (
+    "id", "case_id", "status", "track", "sending_agency_id", "sending_authority_id",
+    "sending_state", "receiving_agency_id", "receiving_authority_id", "receiving_state",
+    "escort_agency_id", "stage_before", "escalated", "consultation_due_at", "escort_due_at",
+    "acceptance_due_at", "consultation_requested_at", "consultation_answer", "version",
+    "created_by", "created_at", "updated_at",
+)  # fmt: skip
+TRANSFER_ACT_COLUMNS = (
+    "id", "transfer_id", "action", "from_status", "to_status", "actor_id", "actor_agency_id",
+    "data", "occurred_at", "recorded_at",
+)  # fmt: skip
+WAITING = ("draft", "consultation_requested", "consultation_answered")
+MOVING = ("ordered", "escort_assigned", "in_transit", "handed_over")
 HISTORY_COLUMNS = (
     "id", "occurred_at", "actor_type", "actor_id", "agency_id", "roles", "action", "case_id",
     "objects", "changes",
@@ -176,9 +194,53 @@ def _generate(
                 for kind in rng.sample(EXPLOITATION, rng.choice((1, 1, 2))):
                     batch.exploitation.append((case_id, kind))
                 batch.history += _history(rng, case_id, ngo, occurred, updated, stage)
+                if child:
+                    _transfer(rng, batch, agencies, case_id, ngo, authority, rescue_state, home,
+                              stage, updated)  # fmt: skip
                 made.append((case_id, ngo, rescue_state, home))
                 number += 1
         yield batch, made
+
+
+def _transfer(
+    rng: random.Random,
+    batch: Batch,
+    agencies: Agencies,
+    case_id: uuid.UUID,
+    ngo: uuid.UUID,
+    cwc: uuid.UUID | None,
+    rescue_state: str,
+    home: str,
+    stage: str,
+    updated: datetime,
+) -> None:
+    """An open transfer for a child in transfer, and for a fifth of those still waiting."""
+    if stage == "in_transfer":
+        status, before = rng.choice(MOVING), "under_inquiry"
+    elif stage in ("produced", "interim_care", "under_inquiry") and rng.random() < 0.2:
+        status, before = rng.choice(WAITING), None
+    else:
+        return
+    transfer_id = _uuid(rng)
+    created = updated - timedelta(days=rng.randint(3, 40))
+    requested = None if status == "draft" else created + timedelta(days=1)
+    escort = rng.choice(agencies.police[rescue_state]) if status in MOVING[1:] else None
+    actor = uuid.UUID(int=ngo.int ^ 1)
+    batch.transfers.append(
+        (
+            transfer_id, case_id, status, "child", ngo, cwc, rescue_state,
+            rng.choice(agencies.ngos[home]), rng.choice(agencies.cwcs[home]), home, escort,
+            before, rng.random() < 0.05,
+            requested + timedelta(days=7) if requested else None,
+            created + timedelta(days=20) if escort else None,
+            updated + timedelta(days=2) if status == "handed_over" else None,
+            requested, "agree" if status not in WAITING[:2] else None, 1, actor, created, updated,
+        )
+    )  # fmt: skip
+    batch.transfer_acts.append(
+        (_uuid(rng), transfer_id, "create", None, "draft", actor, ngo,
+         '{"reasons":"Family traced."}', created, created)
+    )  # fmt: skip
 
 
 def _history(
@@ -215,6 +277,8 @@ async def _copy(connection: asyncpg.Connection, batch: Batch) -> None:
         ("identity_records", batch.identities, IDENTITY_COLUMNS),
         ("case_exploitation_types", batch.exploitation, ("case_id", "type")),
         ("audit_events", batch.history, HISTORY_COLUMNS),
+        ("transfers", batch.transfers, TRANSFER_COLUMNS),
+        ("transfer_acts", batch.transfer_acts, TRANSFER_ACT_COLUMNS),
     ):
         await connection.copy_records_to_table(table, records=rows, columns=columns)
 
@@ -259,7 +323,8 @@ async def _size(connection: asyncpg.Connection) -> dict[str, Any]:
     tables = await connection.fetch(
         "SELECT relname, pg_total_relation_size(oid) AS bytes FROM pg_class"
         " WHERE relkind = 'r' AND relname IN ('cases', 'identity_records', 'audit_events',"
-        " 'rescue_events', 'case_exploitation_types') ORDER BY relname"
+        " 'rescue_events', 'case_exploitation_types', 'transfers', 'transfer_acts')"
+        " ORDER BY relname"
     )
     return {"database_bytes": database, "tables": {r["relname"]: r["bytes"] for r in tables}}
 
@@ -272,7 +337,7 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
     connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
     started = time.perf_counter()
     target = None
-    counted = {"cases": 0, "events": 0}
+    counted = {"cases": 0, "events": 0, "transfers": 0}
     try:
         for batch, made in _generate(runtime, rng, agencies, cases):
             async with connection.transaction():
@@ -280,6 +345,7 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
             target = target or made[0]
             counted["cases"] += len(batch.cases)
             counted["events"] += len(batch.history)
+            counted["transfers"] += len(batch.transfers)
         await connection.execute("ANALYZE")
         seconds = time.perf_counter() - started
         size = await _size(connection)
@@ -291,6 +357,7 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
     seeded = {
         "cases": counted["cases"],
         "history_events": counted["events"],
+        "transfers": counted["transfers"],
         "seconds": round(seconds, 1),
         "case_id": str(target[0]),
         "filter": {"home_state": LARGEST_HOME, "stage": COMMON_STAGE},

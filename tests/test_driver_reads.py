@@ -30,8 +30,8 @@ def test_visibility_is_built_once_per_shape_and_bound_per_caller(h: Harness) -> 
     p_them = h.runtime.tokens.decode_access(h.token(them))
     assert visible_cases(p_me) is visible_cases(p_them)
     assert relation_columns(p_me) is relation_columns(p_them)
-    assert caller_params(p_me)["caller_agency"] == mine.id
-    assert caller_params(p_them)["caller_agency"] == other.id
+    assert caller_params(p_me, h.runtime.now())["caller_agency"] == mine.id
+    assert caller_params(p_them, h.runtime.now())["caller_agency"] == other.id
     # A different shape (a commission officer) gets different SQL.
     commission = h.user(h.agency(AgencyType.COMMISSION, state="IN-WB"), Role.COMMISSION_OFFICER)
     p_commission = h.runtime.tokens.decode_access(h.token(commission))
@@ -57,7 +57,7 @@ def test_driver_rows_equal_the_session_rows(h: Harness) -> None:
     case = h.case(ngo, assign=[worker])
     principal = h.runtime.tokens.decode_access(h.token(worker))
     statement, _ = _by_id(shape_of(principal))
-    params = {**caller_params(principal), "case_id": case.id}
+    params = {**caller_params(principal, h.runtime.now()), "case_id": case.id}
     driver = h.runtime.db.driver
     assert driver is not None
     assert driver.started
@@ -91,7 +91,7 @@ def test_statements_the_driver_cannot_take_go_through_the_session(h: Harness) ->
     assert driver is not None
 
     async def go() -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
-        declined = await driver.fetch(statement, caller_params(principal))
+        declined = await driver.fetch(statement, caller_params(principal, h.runtime.now()))
         async with h.runtime.db.session(write=False) as session:
             return declined, await rows_checked(session, principal, statement)
 
@@ -222,7 +222,7 @@ def test_the_driver_refuses_a_statement_missing_a_required_value(h: Harness) -> 
     assert driver is not None
 
     async def go() -> None:
-        await driver.fetch(statement, caller_params(principal))  # no case_id
+        await driver.fetch(statement, caller_params(principal, h.runtime.now()))  # no case_id
 
     with pytest.raises(KeyError, match="case_id"):
         h.run(go)

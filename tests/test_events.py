@@ -11,7 +11,14 @@ import pytest
 from app.auth.permissions import ROLE_PERMISSIONS, AgencyType, Permission, Role
 from tests.harness import PASSWORD, Harness
 from tests.routes import api_routes
-from tests.test_matrix import BUILDERS, Caller, _caller, _role_principals, _scope_principals
+from tests.test_matrix import (
+    BUILDERS,
+    Caller,
+    _agency_type_for,
+    _caller,
+    _role_principals,
+    _scope_principals,
+)
 
 EXPECTED: dict[tuple[str, str], list[str]] = {
     ("POST", "/v1/agencies"): ["agency.created"],
@@ -36,6 +43,21 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("PATCH", "/v1/cases/{case_id}/identity"): ["case.identity_updated"],
     ("PUT", "/v1/cases/{case_id}/assignees"): ["case.assignees_set"],
     ("POST", "/v1/cases/{case_id}/production-report"): ["case.produced"],
+    ("POST", "/v1/agencies/{agency_id}/successor"): ["agency.successor_named"],
+    ("POST", "/v1/cases/{case_id}/documents"): ["document.uploaded"],
+    ("POST", "/v1/cases/{case_id}/transfers"): ["transfer.created"],
+    ("POST", "/v1/transfers/{transfer_id}/request-consultation"): ["transfer.consultation_requested"],
+    ("POST", "/v1/transfers/{transfer_id}/answer-consultation"): ["transfer.consultation_answered"],
+    ("POST", "/v1/transfers/{transfer_id}/order"): ["transfer.ordered"],
+    ("POST", "/v1/transfers/{transfer_id}/assign-escort"): ["transfer.escort_assigned"],
+    ("POST", "/v1/transfers/{transfer_id}/depart"): ["transfer.departed"],
+    ("POST", "/v1/transfers/{transfer_id}/hand-over"): ["transfer.handed_over"],
+    ("POST", "/v1/transfers/{transfer_id}/accept"): ["transfer.accepted"],
+    ("POST", "/v1/transfers/{transfer_id}/decline"): ["transfer.declined"],
+    ("POST", "/v1/transfers/{transfer_id}/cancel"): ["transfer.cancelled"],
+    ("POST", "/v1/transfers/{transfer_id}/report-absconded"): ["transfer.absconded_in_transit"],
+    ("POST", "/v1/transfers/{transfer_id}/border-handover"): ["transfer.repatriated_abroad"],
+    ("POST", "/v1/transfers/{transfer_id}/escalate"): ["transfer.escalated"],
     # Token traffic is security-log material, not case history.
     ("POST", "/v1/auth/revoke"): [],
 }
@@ -51,10 +73,10 @@ def test_every_mutating_route_has_an_expectation() -> None:
     assert {(m, p) for m, p, _ in MUTATING} == set(EXPECTED)
 
 
-def _allowed_caller(h: Harness, permission: Permission) -> Caller:
+def _allowed_caller(h: Harness, method: str, path: str, permission: Permission) -> Caller:
     for _, agency_type, role in _role_principals():
         if permission in ROLE_PERMISSIONS[role]:
-            return _caller(h, agency_type, role)
+            return _caller(h, _agency_type_for(method, path, agency_type, role), role)
     raise AssertionError(f"no role holds {permission}")
 
 
@@ -66,7 +88,7 @@ def _event_ids(h: Harness) -> set[str]:
 def test_mutating_route_writes_exactly_its_events(
     h: Harness, method: str, path: str, permission: Permission
 ) -> None:
-    caller = _allowed_caller(h, permission)
+    caller = _allowed_caller(h, method, path, permission)
     url, kwargs = BUILDERS[(method, path)](h, caller)
     headers = {**caller.headers, **kwargs.pop("headers", {})}
     before = _event_ids(h)

@@ -30,7 +30,8 @@ def test_every_operation_has_an_id_and_documents_its_errors() -> None:
             if "requestBody" in operation:
                 assert "413" in responses, (method, path)
                 content = operation["requestBody"]["content"]
-                if "application/json" in content:
+                # JSON bodies, and uploads (whose media type is checked on the content).
+                if "application/json" in content or "multipart/form-data" in content:
                     assert {"415", "422"} <= responses, (method, path)
                 else:  # form-encoded OAuth endpoints answer RFC 6749 errors instead
                     assert "415" not in responses, (method, path)

@@ -10,15 +10,20 @@ identifiers, and every statement that uses them is executed with ``caller_params
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, String, Uuid, bindparam
 
 from app.auth.principal import Principal
+from app.db import UTCDateTime
 
 AGENCY = "caller_agency"
 ID = "caller_id"
 STATE = "caller_state"
+# The request's clock: what "now" means to a condition (a transfer deadline breached), so that a
+# test's clock decides it as it decides everything else.
+NOW = "caller_now"
 
 
 def caller_agency() -> BindParameter[Any]:
@@ -33,5 +38,9 @@ def caller_state() -> BindParameter[Any]:
     return bindparam(STATE, type_=String())
 
 
-def caller_params(principal: Principal) -> dict[str, Any]:
-    return {AGENCY: principal.agency_id, ID: principal.id, STATE: principal.agency_state}
+def caller_now() -> BindParameter[Any]:
+    return bindparam(NOW, type_=UTCDateTime())
+
+
+def caller_params(principal: Principal, now: datetime) -> dict[str, Any]:
+    return {AGENCY: principal.agency_id, ID: principal.id, STATE: principal.agency_state, NOW: now}

@@ -18,10 +18,14 @@ from types import MappingProxyType
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from app.access.binds import caller_agency, caller_id, caller_state
+from app.access.escalation import escalated_now
+from app.access.sql import one_of
 from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Role
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseAssignee, RescueEvent, RescueEventAgency
 from app.cases.vocab import SAFETY_WHEN_FAMILY_COMPLICIT, IdentityField, Purpose, Sensitivity
+from app.transfers.models import Transfer
+from app.transfers.policy import ESCORTING, ORDERED_ON, RECEIVER_SEES, Status
 
 # ---- relations --------------------------------------------------------------------------------
 
@@ -94,13 +98,96 @@ def _auditor(s: Shape) -> ColumnElement[bool] | None:
     return _in_state(s) if _acts_as(s, frozenset({Role.AUDITOR})) else None
 
 
+def _transfer_of_case(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists(select(Transfer.id).where(Transfer.case_id == Case.id, *conditions))
+
+
+_AUTHORITY_TYPES = (AgencyType.CWC, AgencyType.MAGISTRATE)
+# An escorting unit is the police (an SJPU), a DCPU or a home (DOMAIN.md section 3).
+_ESCORT_TYPES = frozenset(
+    {AgencyType.POLICE, AgencyType.AHTU, AgencyType.SJPU, AgencyType.DCPU, AgencyType.SHELTER}
+)
+
+
+def _party_agency(s: Shape, column_name: str) -> ColumnElement[bool] | None:
+    """The caller's agency is the transfer's ``<side>_agency_id`` (staff) or
+    ``<side>_authority_id`` (a CWC or Magistrate)."""
+    if s.agency_type in _AUTHORITY_TYPES and _acts_as(s, _AUTHORITY_ROLES):
+        authority: ColumnElement[bool] = getattr(Transfer, f"{column_name}_authority_id") == (
+            caller_agency()
+        )
+        return authority
+    if _acts_as(s, _CASE_STAFF):
+        agency: ColumnElement[bool] = getattr(Transfer, f"{column_name}_agency_id") == caller_agency()
+        return agency
+    return None
+
+
+def _transfer_sender(s: Shape) -> ColumnElement[bool] | None:
+    """The sending side of an accepted transfer: it keeps reading what it recorded, and has lost
+    write access (it is no longer the owner or the authority). Before the acceptance it holds
+    the case as owner and authority anyway."""
+    party = _party_agency(s, "sending")
+    if party is None:
+        return None
+    return _transfer_of_case(Transfer.status == Status.ACCEPTED.value, party)
+
+
+def _transfer_receiver(s: Shape) -> ColumnElement[bool] | None:
+    """The receiving side, from the request for consultation until the transfer ends."""
+    party = _party_agency(s, "receiving")
+    if party is None:
+        return None
+    return _transfer_of_case(one_of(Transfer.status, RECEIVER_SEES), party)
+
+
+def _transfer_receiver_ordered(s: Shape) -> ColumnElement[bool] | None:
+    """The receiving side once the transfer is ordered: identity and safety data from here on."""
+    party = _party_agency(s, "receiving")
+    if party is None:
+        return None
+    return _transfer_of_case(one_of(Transfer.status, ORDERED_ON), party)
+
+
+def _transfer_escort(s: Shape) -> ColumnElement[bool] | None:
+    if s.agency_type not in _ESCORT_TYPES or not _acts_as(s, _CASE_STAFF):
+        return None
+    return _transfer_of_case(
+        one_of(Transfer.status, ESCORTING), Transfer.escort_agency_id == caller_agency()
+    )
+
+
+def _oversight(s: Shape) -> ColumnElement[bool] | None:
+    """The WCDs of both states, while a transfer of the case is escalated (raised, or a transfer
+    deadline breached: computed against the request's clock)."""
+    if s.agency_type is not AgencyType.WCD or not _acts_as(s, _CASE_STAFF) or s.national:
+        return None
+    return _transfer_of_case(
+        or_(Transfer.sending_state == caller_state(), Transfer.receiving_state == caller_state()),
+        escalated_now(),
+    )
+
+
 RELATIONS: dict[str, Callable[[Shape], ColumnElement[bool] | None]] = {
     "owner": _owner,
     "competent_authority": _competent_authority,
     "rescue_party": _rescue_party,
     "commission": _commission,
     "auditor": _auditor,
+    "transfer_sender": _transfer_sender,
+    "transfer_receiver": _transfer_receiver,
+    "transfer_receiver_ordered": _transfer_receiver_ordered,
+    "transfer_escort": _transfer_escort,
+    "oversight": _oversight,
 }
+
+# Relations held internally under a name of their own, shown to callers as another (the
+# receiver's field set widens at the order; it is still the receiving side).
+PUBLIC_RELATION = {"transfer_receiver_ordered": "transfer_receiver"}
+
+
+def public_relations(relations: set[str]) -> list[str]:
+    return sorted({PUBLIC_RELATION.get(name, name) for name in relations})
 
 
 @functools.cache
@@ -178,6 +265,18 @@ CASEWORK = frozenset({"assignees"})
 SAFETY = frozenset({"placement"})
 
 ALL_IDENTITY = frozenset(IdentityField)
+# What an escort needs to take her home and hand her over, read only with purpose ``escort``.
+ESCORT_IDENTITY = frozenset(
+    {
+        IdentityField.NAMES,
+        IdentityField.ALIASES,
+        IdentityField.PHOTO_REF,
+        IdentityField.DATE_OF_BIRTH,
+        IdentityField.FAMILY_NAMES,
+        IdentityField.HOME_ADDRESS,
+        IdentityField.HOME_VILLAGE,
+    }
+)
 # Escort is for the escorting unit of a transfer (a later relation), not for these.
 CASE_PURPOSES = frozenset(Purpose) - {Purpose.ESCORT}
 
@@ -210,6 +309,19 @@ FIELD_SETS: dict[str, FieldSet] = {
     "rescue_party": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
     "commission": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
     "auditor": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK, frozenset(), frozenset()),
+    # After an accepted transfer the sending side reads what it recorded, never identity again.
+    "transfer_sender": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
+    # The receiving side reads the case to answer the consultation; identity and safety data
+    # from the order on (DOMAIN.md section 3).
+    "transfer_receiver": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
+    "transfer_receiver_ordered": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | SAFETY, ALL_IDENTITY, CASE_PURPOSES
+    ),
+    "transfer_escort": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES, ESCORT_IDENTITY, frozenset({Purpose.ESCORT})
+    ),
+    # The WCDs overseeing an escalated transfer: where the case stands, nothing about her.
+    "oversight": FieldSet(CORE | JURISDICTION, frozenset(), frozenset()),
 }
 
 
@@ -220,9 +332,25 @@ NOTE_CLASSES: dict[str, frozenset[Sensitivity]] = {
     "rescue_party": frozenset({Sensitivity.GENERAL}),
     "commission": frozenset({Sensitivity.GENERAL}),
     "auditor": frozenset({Sensitivity.GENERAL}),
+    "transfer_sender": frozenset({Sensitivity.GENERAL}),
+    "transfer_receiver": frozenset({Sensitivity.GENERAL, Sensitivity.MEDICAL_COUNSELLING}),
+    "transfer_receiver_ordered": frozenset(Sensitivity),
+    "transfer_escort": frozenset({Sensitivity.GENERAL}),
+    "oversight": frozenset(),
 }
 # Relations through which notes are written: the owning agency and the authority seized.
 NOTE_WRITERS = frozenset({"owner", "competent_authority"})
+
+
+def sees_identity_within(principal: Principal, relation: str, *, assigned: bool) -> bool:
+    """Within the owner, identity goes only to supervisors and the assigned staff; within a
+    receiving agency (no one is assigned there yet), to its supervisors and to the receiving
+    CWC or Magistrate. Every other relation grants its field set to all its staff."""
+    if relation == "owner":
+        return Role.SUPERVISOR in principal.roles or assigned
+    if relation == "transfer_receiver_ordered":
+        return bool(principal.roles & (_AUTHORITY_ROLES | {Role.SUPERVISOR}))
+    return True
 
 
 def note_classes(principal: Principal, relations: set[str], *, assigned: bool) -> frozenset[Sensitivity]:
@@ -232,8 +360,12 @@ def note_classes(principal: Principal, relations: set[str], *, assigned: bool) -
     readable: set[Sensitivity] = set()
     for name in relations:
         classes = set(NOTE_CLASSES[name])
-        if name == "owner" and not (Role.SUPERVISOR in principal.roles or assigned):
-            classes = {Sensitivity.GENERAL}
+        if not sees_identity_within(principal, name, assigned=assigned):
+            classes &= (
+                {Sensitivity.GENERAL, Sensitivity.MEDICAL_COUNSELLING}
+                if (name == "transfer_receiver_ordered")
+                else {Sensitivity.GENERAL}
+            )
         readable |= classes
     if principal.kind == "client" or not principal.can(Permission.IDENTITY_READ):
         readable &= {Sensitivity.GENERAL}
@@ -251,13 +383,16 @@ def field_set(
     granted = NOTHING
     for name in relations:
         allowed = FIELD_SETS[name]
-        if name == "owner" and not (Role.SUPERVISOR in principal.roles or assigned):
+        if not sees_identity_within(principal, name, assigned=assigned):
             # Unassigned staff of the owner: no identity, and no safety data (the placement).
             allowed = FieldSet(allowed.case_fields - SAFETY, frozenset(), frozenset())
         granted = granted | allowed
     if principal.kind == "client" or not principal.can(Permission.IDENTITY_READ):
         granted = FieldSet(granted.case_fields - SAFETY, frozenset(), frozenset())
-    if family_complicity and "competent_authority" not in relations:
+    authority = "competent_authority" in relations or (
+        "transfer_receiver_ordered" in relations and principal.agency_type in _AUTHORITY_TYPES
+    )
+    if family_complicity and not authority:
         police = principal.agency_type in POLICE_AGENCY_TYPES
         if not police:
             granted = FieldSet(

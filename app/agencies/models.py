@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.auth.permissions import AgencyType
@@ -31,3 +31,5 @@ class Agency(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deactivated_at: Mapped[datetime | None]
+    # Named by the system administrator before the agency closes: it took over the open cases.
+    successor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))

@@ -6,7 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.agencies import service
-from app.agencies.schemas import AgencyCreate, AgencyRead, AgencyUpdate
+from app.agencies.schemas import (
+    AgencyCreate,
+    AgencyRead,
+    AgencyUpdate,
+    SuccessorSet,
+)
 from app.agencies.states import state_query
 from app.audit.events import Actor
 from app.auth.guard import GuardedRoute, require
@@ -91,6 +96,24 @@ async def update_agency(
     expected = required_version(if_match)
     agency = await service.update_agency(session, principal, agency_id, body, expected)
     set_etag(response, agency.version)
+    return AgencyRead.model_validate(agency)
+
+
+@router.post(
+    "/{agency_id}/successor",
+    operation_id="agencies-name-successor",
+    openapi_extra=replays_as("agency", "path:agency_id"),
+    response_model=AgencyRead,
+    responses=documented(409),
+)
+async def name_successor(
+    session: Session, principal: Manager, agency_id: uuid.UUID, body: SuccessorSet
+) -> AgencyRead:
+    """Before an agency closes, the system administrator names its successor: an active agency
+    of the same type and state, which takes over its open cases (one ``case.succeeded`` event
+    each) and its place in open transfers. Only then is an agency holding open work
+    deactivated."""
+    agency = await service.name_successor(session, principal, agency_id, body.successor_id)
     return AgencyRead.model_validate(agency)
 
 

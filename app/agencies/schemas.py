@@ -54,5 +54,12 @@ class AgencyRead(BaseModel):
     district: str | None
     lgd_code: str | None
     active: bool
+    successor_id: uuid.UUID | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class SuccessorSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    successor_id: uuid.UUID = Field(description="An active agency of the same type and state.")

@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.visibility import visible_agencies
+from app.agencies import succession
 from app.agencies.models import Agency
 from app.agencies.schemas import AgencyCreate, AgencyUpdate
 from app.audit.events import Actor, Change, ObjectRef, record_event
@@ -143,6 +144,21 @@ async def update_agency(
     return agency
 
 
+async def name_successor(
+    session: AsyncSession, principal: Principal, agency_id: uuid.UUID, successor_id: uuid.UUID
+) -> Agency:
+    """Name the successor of an active agency; it takes over the agency's open cases and its
+    place in open transfers (``app.agencies.succession``)."""
+    agency = await get_agency(session, principal, agency_id)
+    if not agency.active:
+        raise Problem(409, "The agency is inactive; its successor was named before it closed.")
+    if agency.type == AgencyType.PLATFORM.value:
+        raise Problem(409, "The platform operator's agency has no successor.")
+    await succession.name_successor(session, principal, agency, successor_id)
+    await session.refresh(agency)
+    return agency
+
+
 async def deactivate_agency(session: AsyncSession, principal: Principal, agency_id: uuid.UUID) -> Agency:
     """Deactivate an agency: its users and clients are cut off on their next request."""
     agency = await get_agency(session, principal, agency_id)
@@ -150,6 +166,12 @@ async def deactivate_agency(session: AsyncSession, principal: Principal, agency_
         raise Problem(409, "The platform operator's agency cannot be deactivated.")
     if not agency.active:
         raise Problem(409, "The agency is already inactive.")
+    if agency.successor_id is None and await succession.holds_open_work(session, agency.id):
+        raise Problem(
+            409,
+            "The agency holds open cases or transfers: name a successor first.",
+            allowed_actions=["successor"],
+        )
     now = utcnow()
     await session.execute(
         update(Agency)

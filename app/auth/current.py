@@ -98,7 +98,7 @@ def current_params(principal: Principal, now: datetime) -> dict[str, Any]:
         "cur_pid": principal.id,
         "cur_ver": principal.authz_version,
         "cur_agy": principal.agency_id,
-        **caller_params(principal),
+        **caller_params(principal, now),
     }
 
 
@@ -128,7 +128,8 @@ def already_checked(session: AsyncSession | None) -> bool:
     return session is not None and bool(session.info.get(CHECKED))
 
 
-def _now(session: AsyncSession) -> datetime:
+def session_now(session: AsyncSession) -> datetime:
+    """The request's clock (tests set it), as the session carries it."""
     clock = session.info.get(CLOCK)
     return clock() if callable(clock) else utcnow()
 
@@ -140,7 +141,7 @@ T = TypeVar("T")
 def _params(
     principal: Principal, session: AsyncSession, extra: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    params = current_params(principal, _now(session))
+    params = current_params(principal, session_now(session))
     if extra is None:
         return params
     if params.keys() & extra.keys():
@@ -162,7 +163,7 @@ async def _settle(session: AsyncSession, principal: Principal, found: bool) -> N
     if found:
         session.info[CHECKED] = True
     else:
-        await require_current(session, principal, _now(session))
+        await require_current(session, principal, session_now(session))
 
 
 async def first_checked(

@@ -31,6 +31,18 @@ class Permission(StrEnum):
     IDENTITY_SEARCH = "identity:search"
     IDENTITY_UPDATE = "identity:update"
     NOTES_WRITE = "notes:write"
+    DOCUMENTS_UPLOAD = "documents:upload"
+    DOCUMENTS_READ = "documents:read"
+    # The interstate transfer (DOMAIN.md section 3): one permission per kind of actor, so that
+    # every holder of a route's permission is the right actor for it on some transfer.
+    TRANSFERS_CREATE = "transfers:create"  # the sending caseworker / supervisor
+    TRANSFERS_READ = "transfers:read"
+    TRANSFERS_DIRECT = "transfers:direct"  # the sending CWC / Magistrate's acts
+    TRANSFERS_ANSWER = "transfers:answer"  # the receiving side's answer and decline
+    TRANSFERS_ACCEPT = "transfers:accept"  # the receiving CWC / supervisor
+    TRANSFERS_CANCEL = "transfers:cancel"
+    TRANSFERS_ESCORT = "transfers:escort"  # the escorting unit
+    TRANSFERS_ESCALATE = "transfers:escalate"
 
 
 class Role(StrEnum):
@@ -69,6 +81,11 @@ _EVERY_PERSON = {P.PROFILE_READ, P.PROFILE_PASSWORD, P.SESSIONS_REVOKE, P.AGENCI
 # and only where a relation to the case allows it: app/access/cases.py).
 _CASE_CREATORS = {
     P.NOTES_WRITE,
+    P.DOCUMENTS_UPLOAD,
+    P.DOCUMENTS_READ,
+    P.TRANSFERS_CREATE,
+    P.TRANSFERS_READ,
+    P.TRANSFERS_ESCORT,
     P.CASES_CREATE,
     P.CASES_READ,
     P.CASES_UPDATE,
@@ -79,6 +96,13 @@ _CASE_CREATORS = {
 }
 _IDENTITY_READERS = {
     P.CASES_READ,
+    P.DOCUMENTS_UPLOAD,
+    P.DOCUMENTS_READ,
+    P.TRANSFERS_READ,
+    P.TRANSFERS_DIRECT,
+    P.TRANSFERS_ANSWER,
+    P.TRANSFERS_CANCEL,
+    P.TRANSFERS_ESCALATE,
     P.IDENTITY_READ,
     P.IDENTITY_SEARCH,
     P.IDENTITY_UPDATE,
@@ -87,16 +111,27 @@ _IDENTITY_READERS = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASEWORKER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
-    Role.SUPERVISOR: frozenset(_EVERY_PERSON | _CASE_CREATORS | {P.CASES_ASSIGN}),
+    # A supervisor also answers, accepts, cancels before the order and escalates (DOMAIN.md 3, 4).
+    Role.SUPERVISOR: frozenset(
+        _EVERY_PERSON
+        | _CASE_CREATORS
+        | {
+            P.CASES_ASSIGN,
+            P.TRANSFERS_ANSWER,
+            P.TRANSFERS_ACCEPT,
+            P.TRANSFERS_CANCEL,
+            P.TRANSFERS_ESCALATE,
+        }
+    ),
     Role.POLICE_OFFICER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
-    Role.CWC_MEMBER: frozenset(_EVERY_PERSON | _IDENTITY_READERS),
+    Role.CWC_MEMBER: frozenset(_EVERY_PERSON | _IDENTITY_READERS | {P.TRANSFERS_ACCEPT}),
     Role.MAGISTRATE: frozenset(_EVERY_PERSON | _IDENTITY_READERS),
     # Legal services reach cases through compensation claims (compensation_forum), which come
     # with the transfers issue; until then they hold no case permission.
     Role.LEGAL_AID_OFFICER: frozenset(_EVERY_PERSON),
     # Commissions and auditors never receive identity (DOMAIN.md section 6).
-    Role.COMMISSION_OFFICER: frozenset(_EVERY_PERSON | {P.CASES_READ}),
-    Role.AUDITOR: frozenset(_EVERY_PERSON | {P.CASES_READ}),
+    Role.COMMISSION_OFFICER: frozenset(_EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ}),
+    Role.AUDITOR: frozenset(_EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ}),
     Role.AGENCY_ADMIN: frozenset(_EVERY_PERSON | {P.USERS_READ, P.USERS_MANAGE, P.CLIENTS_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset(
         _EVERY_PERSON | {P.AGENCIES_MANAGE, P.AGENCY_ADMINS_MANAGE, P.METRICS_READ}
@@ -132,8 +167,8 @@ CASE_CREATING_AGENCY_TYPES = frozenset(
 POLICE_AGENCY_TYPES = frozenset({AgencyType.POLICE, AgencyType.AHTU, AgencyType.SJPU})
 OPTIONAL_STATE_AGENCY_TYPES = frozenset({AgencyType.COMMISSION, AgencyType.AUDIT})
 
-# A machine client never reads identity, never administers agencies, users, roles or clients, and
-# has no password. (Orders join this set when those routes exist.)
+# A machine client never reads identity, never issues orders or decides a transfer, never
+# administers agencies, users, roles or clients, and has no password.
 MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
     {
         P.IDENTITY_READ,
@@ -141,6 +176,13 @@ MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
         P.IDENTITY_UPDATE,
         # Naming the people who work a case is a supervisor's act, not an integration's.
         P.CASES_ASSIGN,
+        # Directing, answering, accepting, cancelling and escalating a transfer are acts of
+        # named members of a committee, a court or a supervisor.
+        P.TRANSFERS_DIRECT,
+        P.TRANSFERS_ANSWER,
+        P.TRANSFERS_ACCEPT,
+        P.TRANSFERS_CANCEL,
+        P.TRANSFERS_ESCALATE,
         P.PROFILE_PASSWORD,
         P.AGENCIES_MANAGE,
         P.AGENCY_ADMINS_MANAGE,

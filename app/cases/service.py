@@ -35,6 +35,7 @@ from app.access.cases import (
     FieldSet,
     Shape,
     field_set,
+    public_relations,
     relations_of,
     shape_of,
     visible_cases,
@@ -49,6 +50,7 @@ from app.auth.current import (
     first_entity_row_checked,
     first_row_checked,
     rows_checked,
+    session_now,
 )
 from app.auth.permissions import CASE_CREATING_AGENCY_TYPES
 from app.auth.principal import Principal
@@ -246,7 +248,7 @@ async def add_case(
     event = (
         await session.execute(
             select(RescueEvent).where(RescueEvent.id == data.rescue_event_id, PARTY_TO_EVENT),
-            caller_params(principal),
+            caller_params(principal, runtime.now()),
         )
     ).scalar_one_or_none()
     if event is None:
@@ -270,7 +272,7 @@ async def get_rescue_event(
         select(Case.id)
         .where(Case.rescue_event_id == event.id, visible_cases(principal))
         .order_by(Case.code),
-        caller_params(principal),
+        caller_params(principal, session_now(session)),
     )
     return RescueEventRead(
         id=event.id,
@@ -507,7 +509,7 @@ def shape(
                 ciphertext, runtime.cipher.context("cases", case["id"], "placement")
             )
         )
-    shaped["relations"] = sorted(view.relations)
+    shaped["relations"] = public_relations(view.relations)
     shaped["identity_fields"] = sorted(f.value for f in allowed.identity_fields)
     return shaped
 

@@ -82,8 +82,27 @@ async def _note(
     return await notes.note_receipt(session, principal, id_)
 
 
+async def _document(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.documents.service import document_receipt
+
+    return await document_receipt(session, runtime, principal, id_)
+
+
+async def _transfer(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.transfers.service import read_transfer
+
+    read = await read_transfer(session, principal, id_)
+    return read.model_dump(mode="json")
+
+
 READERS: dict[str, Reader] = {
+    "transfer": _transfer,
     "note": _note,
+    "document": _document,
     "agency": _agency,
     "user": _user,
     "client": _client,

@@ -18,6 +18,14 @@ log = logging.getLogger("homecoming.http")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def body_limit(scope: Scope, default: int) -> int:
+    """The matched route's own body limit, if it declares one (the document upload takes files
+    larger than any JSON body: ``app.documents.router.UploadRoute``), else ``default``. Asked
+    when the body is read, after routing has put the route in the scope."""
+    own = getattr(scope.get("route"), "max_body_bytes", None)
+    return int(own(scope)) if callable(own) else default
+
+
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -37,14 +45,16 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
-        limit = self.max_body_bytes
+        limit: int | None = None
         received = 0
         declared = _content_length(scope)
 
         # The limit is enforced when the body is read, which happens after authentication and the
         # permission check, so an anonymous caller gets 401, not 413 (DOMAIN.md section 5).
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, limit
+            if limit is None:
+                limit = body_limit(scope, self.max_body_bytes)
             if declared is not None and declared > limit:
                 raise Problem(413, f"The request body exceeds {limit} bytes.")
             message = await receive()

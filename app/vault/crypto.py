@@ -100,6 +100,33 @@ class Cipher:
     def needs_rotation(self, stored: str) -> bool:
         return self.key_id(stored) != self.active
 
+    # Files (documents): the same keyring and active key, as bytes. ``v1.<key id>.`` then
+    # nonce || ciphertext || tag: the stored file says which key sealed it, so it decrypts
+    # whatever its database row says, and rotation can tell what it has left to do.
+
+    def encrypt_bytes(self, plaintext: bytes, context: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.active]).encrypt(nonce, plaintext, context)
+        return f"{VERSION}.{self.active}.".encode() + nonce + sealed
+
+    def bytes_key_id(self, stored: bytes) -> str:
+        version, sep, rest = stored.partition(b".")
+        kid, sep2, _ = rest.partition(b".")
+        if not sep or not sep2 or version != VERSION.encode() or not kid.isalnum():
+            raise VaultError("not a vault file")
+        return kid.decode()
+
+    def decrypt_bytes(self, stored: bytes, context: bytes) -> bytes:
+        kid = self.bytes_key_id(stored)
+        key = self.keys.get(kid)
+        if key is None:
+            raise VaultError("the file's key is not configured")
+        raw = stored[len(VERSION) + len(kid) + 2 :]
+        try:
+            return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context)
+        except (InvalidTag, ValueError) as exc:
+            raise VaultError("the file does not decrypt in this place") from exc
+
 
 @dataclass(frozen=True)
 class BlindIndexer:

@@ -18,6 +18,8 @@ from app.cases.models import Case, CaseNote, IdentityRecord
 from app.cases.notes import note_context
 from app.cases.schemas import IdentityInput
 from app.cases.vocab import IdentityField, Sensitivity
+from app.documents.models import Document
+from app.documents.service import document_context
 from app.runtime import Runtime
 from app.vault.crypto import Cipher
 
@@ -83,10 +85,36 @@ async def rotate_vault(runtime: Runtime) -> dict[str, Any]:
             if fresh is not None:
                 values += 1
                 await session.execute(update(CaseNote).where(CaseNote.id == note.id).values(body=fresh))
-    summary = {"active_key": cipher.active, "values_reencrypted": values}
+    documents = await _rotate_documents(runtime)
+    summary = {
+        "active_key": cipher.active,
+        "values_reencrypted": values,
+        "documents_reencrypted": documents,
+    }
     async with runtime.db.transaction() as session:
         await _maintenance_event(session, "vault.keys_rotated", summary)
     return summary
+
+
+async def _rotate_documents(runtime: Runtime) -> int:
+    """Re-encrypt each stored document file not under the active key. The file is replaced whole
+    (write, then rename) before its row says which key it is under; the file itself names its
+    key, so a run stopped between the two leaves it readable, and the next run finishes it."""
+    cipher = runtime.cipher
+    count = 0
+    async for session, documents in _batches(runtime, Document, Document.id):
+        for document in documents:
+            sealed = await runtime.documents.get(document.storage_key)
+            if cipher.bytes_key_id(sealed) != cipher.active:
+                context = document_context(document.id, document.case_id, document.sensitivity)
+                fresh = cipher.encrypt_bytes(cipher.decrypt_bytes(sealed, context), context)
+                await runtime.documents.put(document.storage_key, fresh)
+                count += 1
+            if document.key_id != cipher.active:
+                await session.execute(
+                    update(Document).where(Document.id == document.id).values(key_id=cipher.active)
+                )
+    return count
 
 
 async def rotate_blind_indexes(runtime: Runtime) -> dict[str, Any]:

@@ -91,6 +91,7 @@ def test_agency_reads_carry_no_address(h: Harness) -> None:
         "district",
         "lgd_code",
         "active",
+        "successor_id",
         "created_at",
         "updated_at",
     }

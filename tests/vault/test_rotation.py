@@ -12,6 +12,7 @@ from app.auth.permissions import AgencyType, Role
 from app.runtime import Runtime, build_runtime
 from app.vault import rotation
 from app.vault.crypto import new_key_spec
+from tests.documents.support import PDF_BYTES, upload_kwargs
 from tests.harness import Harness
 
 
@@ -50,12 +51,22 @@ def test_rotation_moves_every_value_to_the_new_key(h: Harness) -> None:
         headers=h.auth(supervisor),
     )
     assert note.status_code == 201
+    document = h.client.post(
+        f"/v1/cases/{cases[0].id}/documents",
+        headers=h.auth(supervisor),
+        **upload_kwargs(sensitivity="identity"),
+    )
+    assert document.status_code == 201, document.text
+    stored_file = h.runtime.settings.effective_document_dir / document.json()["id"]
+    assert stored_file.read_bytes().startswith(b"v1.k1.")
     versions = {str(r[0]): r[1] for r in h.sql("SELECT id, version FROM cases")}
     assert all(v.startswith("v1.k1.") for v in _stored(h))
     old = h.runtime.secrets.vault_keys["k1"]
     both = _runtime_with(h, vault_keys=f"{_spec('k1', old)},{new_key_spec('k2')}")
     summary = h.run(rotation.rotate_vault, both)
-    assert summary == {"active_key": "k2", "values_reencrypted": 10}
+    assert summary == {"active_key": "k2", "values_reencrypted": 10, "documents_reencrypted": 1}
+    assert stored_file.read_bytes().startswith(b"v1.k2.")
+    assert [r[0] for r in h.sql("SELECT key_id FROM documents")] == ["k2"]
     assert h.sql("SELECT body FROM case_notes")[0][0].startswith("v1.k2.")
     assert all(v.startswith("v1.k2.") for v in _stored(h))
     assert {str(r[0]): r[1] for r in h.sql("SELECT id, version FROM cases")} == versions
@@ -76,6 +87,11 @@ def test_rotation_moves_every_value_to_the_new_key(h: Harness) -> None:
             )
         notes = h.client.get(f"/v1/cases/{cases[0].id}/notes", headers=headers)
         assert [n["body"] for n in notes.json()["items"]] == ["Sleeping better."]
+        content = h.client.get(
+            f"/v1/documents/{document.json()['id']}/content?purpose=production", headers=headers
+        )
+        assert content.status_code == 200
+        assert content.content == PDF_BYTES
     finally:
         h.client.app.state.runtime = h.runtime
         h.run(both.db.dispose)
