@@ -23,11 +23,11 @@ def _track(caller: Any) -> str:
     return "adult" if _is(caller, AgencyType.MAGISTRATE) else "child"
 
 
-def _sending(h: Any, caller: Any) -> World:
+def _sending(h: Any, caller: Any, nationality: str = "IN") -> World:
     """The caller's agency sends: as the owner's staff, or as the authority seized."""
     if _is(caller, AgencyType.CWC, AgencyType.MAGISTRATE):
-        return World(h, track=_track(caller), sending_authority=caller.agency)
-    return World(h, sending_agency=caller.agency)
+        return World(h, track=_track(caller), sending_authority=caller.agency, nationality=nationality)
+    return World(h, sending_agency=caller.agency, nationality=nationality)
 
 
 def _receiving(h: Any, caller: Any) -> World:
@@ -97,7 +97,7 @@ def _accept(h: Any, c: Any) -> Request:
 
 
 def _escalate(h: Any, c: Any) -> Request:
-    return _action(_sending(h, c), "draft", "escalate")
+    return _action(_sending(h, c), "consultation_requested", "escalate")
 
 
 B = Callable[[Any, Any], Request]
@@ -133,7 +133,7 @@ _PLAIN: dict[tuple[str, str], B] = {
         _sending(h, c), "ordered", "assign-escort"
     ),
     ("POST", "/v1/transfers/{transfer_id}/border-handover"): lambda h, c: _action(
-        _sending(h, c), "ordered", "border-handover"
+        _sending(h, c, nationality="BD"), "ordered", "border-handover"
     ),
     ("POST", "/v1/transfers/{transfer_id}/depart"): lambda h, c: _escort(
         h, c, "escort_assigned", "depart"

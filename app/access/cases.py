@@ -401,3 +401,23 @@ def field_set(
                 granted.purposes,
             )
     return granted
+
+
+def for_purpose(
+    principal: Principal,
+    relations: set[str],
+    *,
+    assigned: bool,
+    family_complicity: bool,
+    purpose: Purpose,
+) -> FieldSet:
+    """What ``principal`` may read of a case's identity for ``purpose``: the identity fields of
+    only those relations that allow that purpose. (Merging first would let one relation's
+    purpose open another's fields: an escorting home that also owns a case must not read her
+    bank details "to escort" her.)"""
+    granted = NOTHING
+    for name in relations:
+        one = field_set(principal, {name}, assigned=assigned, family_complicity=family_complicity)
+        if purpose in one.purposes:
+            granted = granted | FieldSet(one.case_fields, one.identity_fields, frozenset({purpose}))
+    return granted

@@ -30,5 +30,11 @@ def breached() -> ColumnElement[bool]:
 
 
 def escalated_now() -> ColumnElement[bool]:
-    """Raised (the flag, an event) or computed from a breached deadline (no event)."""
-    return or_(Transfer.escalated.is_(True), breached())
+    """An open transfer, past the request for consultation (before it only the sending side may
+    see it), raised (the flag, an event) or with a deadline breached (computed, no event).
+    Oversight ends with the transfer."""
+    return and_(
+        Transfer.ended_at.is_(None),
+        Transfer.consultation_requested_at.is_not(None),
+        or_(Transfer.escalated.is_(True), breached()),
+    )

@@ -74,7 +74,7 @@ def visible_of(shape: Shape) -> ColumnElement[bool]:
         clauses.append(_in_states(shape))
     if shape.agency_type is AgencyType.AUDIT and _acts_as(shape, frozenset({Role.AUDITOR})):
         clauses.append(_in_states(shape))
-    if shape.agency_type is AgencyType.WCD and _acts_as(shape, _STAFF):
+    if shape.agency_type is AgencyType.WCD and _acts_as(shape, _STAFF) and not shape.national:
         # Oversight: the WCDs of both states, while the transfer is escalated.
         clauses.append(and_(_in_states(shape), escalated_now()))
     if not clauses:

@@ -166,12 +166,15 @@ async def deactivate_agency(session: AsyncSession, principal: Principal, agency_
         raise Problem(409, "The platform operator's agency cannot be deactivated.")
     if not agency.active:
         raise Problem(409, "The agency is already inactive.")
-    if agency.successor_id is None and await succession.holds_open_work(session, agency.id):
-        raise Problem(
-            409,
-            "The agency holds open cases or transfers: name a successor first.",
-            allowed_actions=["successor"],
-        )
+    if await succession.holds_open_work(session, agency.id):
+        if agency.successor_id is None:
+            raise Problem(
+                409,
+                "The agency holds open cases or transfers: name a successor first.",
+                allowed_actions=["successor"],
+            )
+        # Work taken on after the successor was named goes to it now, in the same transaction.
+        await succession.move_open_work(session, Actor.of(principal), agency, agency.successor_id)
     now = utcnow()
     await session.execute(
         update(Agency)

@@ -1,14 +1,15 @@
 """An agency closes: the system administrator names a successor of the same type and state,
 which takes over its open cases (as owner, or as the CWC / Magistrate seized of them) and its
-place in open transfers. One event per case moved (DOMAIN.md section 4). An agency that still
-holds open cases or open transfers is deactivated only once a successor is named."""
+place in open transfers. One event per case (and per transfer) moved (DOMAIN.md section 4). An
+agency that still holds open cases or open transfers is deactivated only once a successor is
+named, and what it took on since then moves to the successor as it closes."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
@@ -69,39 +70,9 @@ async def name_successor(
             "The successor is another active agency of the same type and state.",
             errors=[{"loc": ["body", "successor_id"], "type": "wrong_agency", "msg": "Invalid"}],
         )
-    now = utcnow()
     actor = Actor.of(principal)
-    cases = (await session.execute(select(Case).where(_open_cases_of(agency.id)))).scalars().all()
-    for case in cases:
-        values: dict[str, Any] = {
-            column: successor.id for column in _CASE_ROLES if getattr(case, column) == agency.id
-        }
-        ref = ObjectRef("case", case.id)
-        await session.execute(
-            update(Case)
-            .where(Case.id == case.id)
-            .values(**values, version=Case.version + 1, updated_at=now)
-        )
-        if "owner_agency_id" in values:
-            # The closing agency's staff were assigned; the successor's supervisor assigns anew.
-            await session.execute(delete(CaseAssignee).where(CaseAssignee.case_id == case.id))
-        await record_event(
-            session,
-            actor,
-            "case.succeeded",
-            [ref, ObjectRef("agency", agency.id), ObjectRef("agency", successor.id)],
-            [Change(ref, column, str(successor.id), str(agency.id)) for column in values],
-            case_id=case.id,
-        )
-    transfers = 0
-    for column in _TRANSFER_ROLES:
-        attribute = getattr(Transfer, column)
-        result = await session.execute(
-            update(Transfer)
-            .where(Transfer.ended_at.is_(None), attribute == agency.id)
-            .values({column: successor.id, "version": Transfer.version + 1, "updated_at": now})
-        )
-        transfers += int(getattr(result, "rowcount", 0) or 0)
+    cases, transfers = await move_open_work(session, actor, agency, successor.id)
+    now = utcnow()
     await session.execute(
         update(Agency)
         .where(Agency.id == agency.id)
@@ -115,4 +86,75 @@ async def name_successor(
         [ref, ObjectRef("agency", successor.id)],
         [Change(ref, "successor_id", str(successor.id), None)],
     )
-    return len(cases), transfers
+    return cases, transfers
+
+
+async def move_open_work(
+    session: AsyncSession, actor: Actor, agency: Agency, successor_id: uuid.UUID
+) -> tuple[int, int]:
+    """Give the successor the agency's place on its open cases and open transfers, one event per
+    object moved. Each UPDATE names the agency and the open state again, so a case accepted
+    elsewhere or closed since it was read is left alone (READ COMMITTED re-checks the row)."""
+    now = utcnow()
+    moved_cases = 0
+    cases = (await session.execute(select(Case).where(_open_cases_of(agency.id)))).scalars().all()
+    for case in cases:
+        for column in _CASE_ROLES:
+            if getattr(case, column) != agency.id:
+                continue
+            result = await session.execute(
+                update(Case)
+                .where(
+                    Case.id == case.id,
+                    getattr(Case, column) == agency.id,
+                    Case.stage.not_in(_ENDED_STAGES),
+                )
+                .values({column: successor_id, "version": Case.version + 1, "updated_at": now})
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], result).rowcount != 1:
+                continue
+            ref = ObjectRef("case", case.id)
+            if column == "owner_agency_id":
+                # The closing agency's staff were assigned; the successor's supervisor assigns anew.
+                await session.execute(delete(CaseAssignee).where(CaseAssignee.case_id == case.id))
+            await record_event(
+                session,
+                actor,
+                "case.succeeded",
+                [ref, ObjectRef("agency", agency.id), ObjectRef("agency", successor_id)],
+                [Change(ref, column, str(successor_id), str(agency.id))],
+                case_id=case.id,
+            )
+            moved_cases += 1
+    moved_transfers = 0
+    transfers = (
+        (await session.execute(select(Transfer).where(_open_transfers_of(agency.id)))).scalars().all()
+    )
+    for transfer in transfers:
+        for column in _TRANSFER_ROLES:
+            if getattr(transfer, column) != agency.id:
+                continue
+            result = await session.execute(
+                update(Transfer)
+                .where(
+                    Transfer.id == transfer.id,
+                    getattr(Transfer, column) == agency.id,
+                    Transfer.ended_at.is_(None),
+                )
+                .values({column: successor_id, "version": Transfer.version + 1, "updated_at": now})
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], result).rowcount != 1:
+                continue
+            ref = ObjectRef("transfer", transfer.id)
+            await record_event(
+                session,
+                actor,
+                "transfer.succeeded",
+                [ref, ObjectRef("agency", agency.id), ObjectRef("agency", successor_id)],
+                [Change(ref, column, str(successor_id), str(agency.id))],
+                case_id=transfer.case_id,
+            )
+            moved_transfers += 1
+    return moved_cases, moved_transfers

@@ -30,6 +30,7 @@ from app.access.cases import (
     ASSIGNED_TO_CALLER,
     Shape,
     field_set,
+    for_purpose,
     relations_of,
     shape_of,
     visible_cases,
@@ -113,11 +114,17 @@ async def read_identity(
     """The fields asked for, and the record's version (its ETag; 0 when it has none)."""
     case = await get_case_view(session, principal, case_id)
     relations, assigned = case.relations, case.assigned
-    allowed = field_set(
+    if not field_set(
         principal, relations, assigned=assigned, family_complicity=case.family_complicity
-    )
-    if not allowed.identity_fields:
+    ).identity_fields:
         raise Problem(403, "Your relation to this case gives no access to identity.")
+    allowed = for_purpose(
+        principal,
+        relations,
+        assigned=assigned,
+        family_complicity=case.family_complicity,
+        purpose=purpose,
+    )
     if purpose not in allowed.purposes:
         raise Problem(403, f"Your relation to this case does not allow the purpose {purpose.value}.")
     refused = sorted(f.value for f in set(fields) - allowed.identity_fields)
@@ -241,8 +248,12 @@ async def update_identity(
     """Change identity fields the caller's relation allows, for a stated purpose, against the
     identity version it read; the blind indexes follow. Returns the new version."""
     case, relations, assigned = await get_case_row(session, principal, case_id)
-    allowed = field_set(
-        principal, relations, assigned=assigned, family_complicity=case.flag_family_complicity
+    allowed = for_purpose(
+        principal,
+        relations,
+        assigned=assigned,
+        family_complicity=case.flag_family_complicity,
+        purpose=purpose,
     )
     sent = patch.model_dump(exclude_unset=True, mode="json")
     if not allowed.identity_fields or purpose not in allowed.purposes:

@@ -17,9 +17,11 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    false,
     func,
     insert,
     literal_column,
+    or_,
     select,
     tuple_,
     update,
@@ -31,6 +33,7 @@ from app.access.binds import caller_params
 from app.access.cases import (
     ASSIGNED_TO_CALLER,
     CREATED_BY_CALLER,
+    FIELD_SETS,
     PARTY_TO_EVENT,
     FieldSet,
     Shape,
@@ -408,6 +411,14 @@ def _page_select(
         )
     if "assigned_to_me" in filters:
         statement = statement.where(ASSIGNED_TO_CALLER)
+    if flags:
+        # A filter answers for the field it filters on: only through relations whose field set
+        # holds the flags (an escort or an overseeing WCD must not learn of family complicity by
+        # counting the cases a filter leaves).
+        holders = [
+            c for name, c in relations_of(shape).items() if "flags" in FIELD_SETS[name].case_fields
+        ]
+        statement = statement.where(or_(*holders) if holders else false())
     for flag in flags:
         statement = statement.where(getattr(Case, f"flag_{flag}").is_(True))
     for name, attribute in _FROM_FILTERS:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.binds import caller_params
-from app.access.cases import field_set
+from app.access.cases import for_purpose
 from app.access.documents import (
     DOCUMENT_UPLOADERS,
     document_grants,
@@ -240,11 +240,12 @@ async def read_content(
                 f"Reading a {document.sensitivity} document needs a purpose.",
                 errors=[{"loc": ["query", "purpose"], "type": "missing", "msg": "Field required"}],
             )
-        allowed = field_set(
+        allowed = for_purpose(
             principal,
             case.relations,
             assigned=case.assigned,
             family_complicity=case.family_complicity,
+            purpose=purpose,
         )
         if purpose not in allowed.purposes:
             raise Problem(403, f"Your relation to this case does not allow the purpose {purpose.value}.")

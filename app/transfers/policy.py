@@ -253,10 +253,15 @@ def allowed_actions(principal: Principal, actors: frozenset[Actor], facts: Trans
     return found
 
 
+# An escalation shows the transfer to both states' WCDs and commissions: not while it is a draft,
+# which only the sending side sees.
+ESCALATABLE = OPEN - {Status.DRAFT}
+
+
 def may_escalate(principal: Principal, actors: frozenset[Actor], facts: TransferFacts) -> bool:
     return (
         principal.can(Permission.TRANSFERS_ESCALATE)
         and bool(actors & ESCALATORS)
-        and facts.status in OPEN
+        and facts.status in ESCALATABLE
         and not facts.escalated
     )

@@ -121,6 +121,14 @@ def _facts(transfer: Transfer, now: datetime) -> TransferFacts:
     )
 
 
+def is_escalated(transfer: Transfer, now: datetime) -> bool:
+    """The Python twin of ``app.access.escalation.escalated_now``: an open transfer, past the
+    request for consultation, whose flag is raised or one of whose deadlines is breached."""
+    if transfer.ended_at is not None or transfer.consultation_requested_at is None:
+        return False
+    return transfer.escalated or is_breached(transfer, now)
+
+
 def is_breached(transfer: Transfer, now: datetime) -> bool:
     """The Python twin of ``app.access.transfers.breached`` for a row already read (a test
     checks that the two agree)."""
@@ -240,7 +248,7 @@ def _shape(
         receiving_authority_id=transfer.receiving_authority_id,
         receiving_state=transfer.receiving_state,
         escort_agency_id=transfer.escort_agency_id,
-        escalated=transfer.escalated or is_breached(transfer, now),
+        escalated=is_escalated(transfer, now),
         escalation_raised=transfer.escalated,
         deadlines={
             "TRANSFER_CONSULTATION": transfer.consultation_due_at,
@@ -340,6 +348,11 @@ def not_in_future(data: schemas.Act, now: datetime) -> None:
 
 def _invalid(field_name: str, kind: str, detail: str) -> Problem:
     return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
+
+
+def _besides(action: str, principal: Principal, view: TransferView) -> list[str]:
+    """What the principal may do now, less an action the case itself refuses."""
+    return [a for a in allowed_actions(principal, view.actors, view.facts) if a != action]
 
 
 def _conflict(detail: str, principal: Principal, view: TransferView) -> Problem:
@@ -445,21 +458,27 @@ async def _case_of(session: AsyncSession, transfer: Transfer) -> Case:
 async def _move_case(
     session: AsyncSession,
     runtime: Runtime,
+    principal: Principal,
+    view: TransferView,
     case: Case,
     values: dict[str, Any],
 ) -> list[Change]:
-    """Change the case on the stage it was read at (a concurrent stage change is a conflict that
-    rolls back the transfer's move too)."""
+    """Change the case on the stage and version it was read at (a concurrent change of the case
+    is a conflict that rolls back the transfer's move too)."""
+    # Read before the UPDATE: the session brings the loaded case up to date when it runs.
+    before = {name: getattr(case, name) for name in values}
     result = await session.execute(
         update(Case)
         .where(Case.id == case.id, Case.stage == case.stage, Case.version == case.version)
         .values(**values, version=case.version + 1, updated_at=runtime.now())
     )
     if cast(CursorResult[Any], result).rowcount != 1:
-        raise Problem(409, "The case changed at the same moment; read the transfer again.")
+        raise _conflict("The case changed at the same moment; read it again.", principal, view)
     ref = ObjectRef("case", case.id)
     return [
-        Change(ref, name, _plain(value), _plain(getattr(case, name))) for name, value in values.items()
+        Change(ref, name, _plain(value), _plain(before[name]))
+        for name, value in values.items()
+        if value != before[name]
     ]
 
 
@@ -649,7 +668,10 @@ async def _request_consultation(
         {"document_ids": [str(d) for d in wanted]},
         {
             "consultation_requested_at": occurred,
-            "consultation_due_at": day_end(occurred, runtime.settings.transfer_consultation_days),
+            # Counted from when the request was entered, not from when it is said to have been
+            # made: the receiving side sees it only from now, and a backdated request must not
+            # shorten its time to answer (or let the order come at once).
+            "consultation_due_at": day_end(runtime.now(), runtime.settings.transfer_consultation_days),
         },
     )
     await session.execute(
@@ -697,8 +719,10 @@ async def _order(
         )
     case = await _case_of(session, transfer)
     if Stage(case.stage) not in TRANSFERABLE:
-        raise _conflict(
-            f"The case is {case.stage}; it cannot be ordered into transfer.", principal, view
+        raise Problem(
+            409,
+            f"The case is {case.stage}; it cannot be ordered into transfer now.",
+            allowed_actions=_besides("order", principal, view),
         )
     occurred = _occurred(body, runtime.now())
     order = await _make_order(
@@ -720,7 +744,9 @@ async def _order(
         },
         {"stage_before": case.stage},
     )
-    changes += await _move_case(session, runtime, case, {"stage": Stage.IN_TRANSFER.value})
+    changes += await _move_case(
+        session, runtime, principal, view, case, {"stage": Stage.IN_TRANSFER.value}
+    )
     await _event(session, principal, "ordered", transfer, changes, ObjectRef("order", order.id))
 
 
@@ -863,7 +889,7 @@ async def _accept(
         values["competent_authority_id"] = transfer.receiving_authority_id
     # The sending side's staff were assigned to its case; the new owner's supervisor assigns anew.
     await session.execute(delete(CaseAssignee).where(CaseAssignee.case_id == case.id))
-    changes += await _move_case(session, runtime, case, values)
+    changes += await _move_case(session, runtime, principal, view, case, values)
     await _event(session, principal, "accepted", transfer, changes, ObjectRef("agency", receiving.id))
 
 
@@ -885,7 +911,9 @@ async def _back_to_sender(
     case = await _case_of(session, transfer) if ordered else None
     changes = await _move(session, runtime, principal, view, action, step, occurred, {"reason": reason})
     if case is not None and transfer.stage_before is not None:
-        changes += await _move_case(session, runtime, case, {"stage": transfer.stage_before})
+        changes += await _move_case(
+            session, runtime, principal, view, case, {"stage": transfer.stage_before}
+        )
     await _event(session, principal, event, transfer, changes)
 
 
@@ -939,6 +967,8 @@ async def _report_absconded(
     changes += await _move_case(
         session,
         runtime,
+        principal,
+        view,
         case,
         {"stage": Stage.ABSCONDED.value, "stage_before_exit": transfer.stage_before},
     )
@@ -957,6 +987,12 @@ async def _border_handover(
     body = cast(schemas.BorderHandoverBody, data)
     transfer = view.transfer
     case = await _case_of(session, transfer)
+    if case.nationality == "IN" and case.home_country == "IN":
+        raise Problem(
+            409,
+            "A border hand-over is for a foreign national; she is recorded as Indian.",
+            allowed_actions=_besides("border-handover", principal, view),
+        )
     occurred = _occurred(body, runtime.now())
     changes = await _move(
         session, runtime, principal, view, "border-handover", step, occurred,
@@ -965,6 +1001,8 @@ async def _border_handover(
     changes += await _move_case(
         session,
         runtime,
+        principal,
+        view,
         case,
         {
             "stage": Stage.CLOSED.value,
@@ -1011,7 +1049,7 @@ async def escalate(
     result = await session.execute(
         update(Transfer)
         .where(Transfer.id == transfer.id, Transfer.escalated.is_(False), Transfer.ended_at.is_(None))
-        .values(escalated=True, version=transfer.version + 1, updated_at=now)
+        .values(escalated=True, version=Transfer.version + 1, updated_at=now)
     )
     if cast(CursorResult[Any], result).rowcount != 1:
         await session.refresh(transfer)

@@ -92,3 +92,19 @@ def test_an_agency_without_open_work_closes_without_a_successor(
 ) -> None:
     quiet = h.agency(AgencyType.NGO, "IN-MH")
     assert h.client.post(f"/v1/agencies/{quiet.id}/deactivate", headers=sysadmin).status_code == 200
+
+
+def test_work_taken_on_after_naming_moves_as_the_agency_closes(
+    h: Harness, sysadmin: dict[str, str]
+) -> None:
+    closing = h.agency(AgencyType.NGO, "IN-MH")
+    successor = h.agency(AgencyType.NGO, "IN-MH")
+    assert _succeed(h, sysadmin, closing, successor).status_code == 200
+    world = World(h, sending_agency=closing).to("draft")  # a case and a transfer after naming
+    closed = h.client.post(f"/v1/agencies/{closing.id}/deactivate", headers=sysadmin)
+    assert closed.status_code == 200, closed.text
+    assert _hex(h.sql("SELECT owner_agency_id FROM cases")[0][0]) == successor.id.hex
+    assert _hex(h.sql("SELECT sending_agency_id FROM transfers")[0][0]) == successor.id.hex
+    events = h.sql("SELECT action FROM audit_events WHERE action LIKE '%.succeeded'")
+    assert sorted(row[0] for row in events) == ["case.succeeded", "transfer.succeeded"]
+    assert world.transfer_id is not None

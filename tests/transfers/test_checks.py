@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.auth.permissions import AgencyType, Role
+from app.auth.permissions import ROLE_PERMISSIONS, AgencyType, Role
+from app.transfers.policy import ACTIONS
 from tests.harness import Harness
 from tests.transfers_support import World
 
@@ -33,6 +34,16 @@ CASES: dict[str, tuple[str, str, str, str | None]] = {
     "border-handover": ("ordered", "sending_authority", "receiving_authority", "in_transit"),
     "escalate": ("consultation_requested", "sending_supervisor", "sending_caseworker", None),
 }  # fmt: skip
+
+# The role each of the World's people holds.
+WORLD_ROLES = {
+    "sending_caseworker": Role.CASEWORKER,
+    "sending_supervisor": Role.SUPERVISOR,
+    "sending_authority": Role.CWC_MEMBER,
+    "receiving_authority": Role.CWC_MEMBER,
+    "receiving_supervisor": Role.SUPERVISOR,
+    "escort": Role.POLICE_OFFICER,
+}
 
 ROLE_OF = {
     "sending_authority": Role.CWC_MEMBER,
@@ -63,7 +74,7 @@ def _snapshot(h: Harness, world: World) -> tuple[Any, ...]:
 @pytest.mark.parametrize("action", sorted(CASES))
 def test_refusals_follow_section_5_and_change_nothing(h: Harness, action: str) -> None:
     source, actor, wrong_side, _ = CASES[action]
-    world = World(h).to(source)
+    world = World(h, nationality="BD" if action == "border-handover" else "IN").to(source)
     agency = _agency_of(world, actor)
     body = world.body_for(action)
     before = _snapshot(h, world)
@@ -75,9 +86,13 @@ def test_refusals_follow_section_5_and_change_nothing(h: Harness, action: str) -
     # The wrong role in the actor's own agency: the route's permission is missing.
     admin = h.auth(h.user(agency, Role.AGENCY_ADMIN))
     assert post(admin).status_code == 403
-    # The wrong side: sees the transfer, may not do this.
+    # The wrong side: sees the transfer, may not do this (403 at step 5 when it holds the route's
+    # permission, at step 2 when it does not).
     refused = post(world.headers[wrong_side])
     assert refused.status_code == 403, refused.text
+    permission = "transfers:escalate" if action == "escalate" else ACTIONS[action].permission.value
+    holds = permission in {p.value for p in ROLE_PERMISSIONS[WORLD_ROLES[wrong_side]]}
+    assert ("side" in refused.json()["detail"]) is holds, refused.json()["detail"]
     # An unrelated agency of the same kind and state, with the permission: as if it did not exist.
     unrelated = h.auth(h.user(h.agency(AgencyType(agency.type), agency.state), ROLE_OF[actor]))
     assert post(unrelated).status_code == 404
@@ -95,7 +110,7 @@ def test_refusals_follow_section_5_and_change_nothing(h: Harness, action: str) -
 @pytest.mark.parametrize("action", sorted(a for a, c in CASES.items() if c[3] is not None))
 def test_the_right_actor_at_the_wrong_moment_is_409_with_its_actions(h: Harness, action: str) -> None:
     _, actor, _, later = CASES[action]
-    world = World(h).to(later)
+    world = World(h, nationality="BD" if action == "border-handover" else "IN").to(later)
     before = _snapshot(h, world)
     late = world.post(action, as_=actor)
     assert late.status_code == 409, late.text
@@ -122,11 +137,12 @@ def test_request_errors_come_before_the_object(h: Harness) -> None:
     world = World(h).to("draft")
     headers = world.headers["sending_authority"]
     unknown = h.client.post(
-        f"/v1/transfers/{world.case.id}/request-consultation",
-        json={"document_ids": [], "status": "accepted"},
+        f"/v1/transfers/{world.transfer_id}/request-consultation",
+        json={"document_ids": [world.document()], "status": "accepted"},
         headers=headers,
     )
     assert unknown.status_code == 422
+    assert [e["loc"] for e in unknown.json()["errors"]] == [["body", "status"]]
     future = h.client.post(
         f"/v1/transfers/{world.transfer_id}/cancel",
         json={"reason": "x", "occurred_at": "2999-01-01T00:00:00+05:30"},

@@ -43,10 +43,8 @@ def test_a_childs_transfer_from_maharashtra_to_west_bengal(h: Harness) -> None:
     # A draft is the sending side's own: the receiving side sees neither it nor the case.
     assert world.read("receiving_authority").status_code == 404
     assert _case(world, "receiving_authority").status_code == 404
-    assert world.read("sending_authority").json()["allowed_actions"] == [
-        "request-consultation",
-        "escalate",
-    ]
+    # A draft is not escalated: that would show it to the other state's WCD and commission.
+    assert world.read("sending_authority").json()["allowed_actions"] == ["request-consultation"]
 
     assert world.post("request-consultation").status_code == 200
     # The receiving CWC reads the case to answer, but not her identity yet.
@@ -157,7 +155,7 @@ def test_an_adults_transfer_without_a_receiving_magistrate(h: Harness) -> None:
 def test_a_transfer_that_ends_short_of_acceptance(
     h: Harness, status: str, action: str, stage: str
 ) -> None:
-    world = World(h).to(status)
+    world = World(h, nationality="BD" if action == "border-handover" else "IN").to(status)
     actor = world.actor_of(action) if action != "cancel" else None
     if action == "cancel":
         actor = "sending_supervisor" if status == "draft" else "sending_authority"
@@ -391,3 +389,75 @@ def test_the_receiving_side_reads_the_bundle_by_class_and_stage(h: Harness) -> N
         " AND route = '/v1/documents/{document_id}/content'"
     )
     assert sorted(row[0] for row in denied) == sorted([outside, identity, outside, identity])
+
+
+def test_a_border_handover_is_for_a_foreign_national(h: Harness) -> None:
+    world = World(h).to("ordered")
+    refused = world.post("border-handover")
+    assert refused.status_code == 409
+    assert "border-handover" not in refused.json()["allowed_actions"]
+    assert "assign-escort" in refused.json()["allowed_actions"]
+    assert world.read().json()["status"] == "ordered"
+
+
+def test_a_backdated_request_does_not_shorten_the_consultation(h: Harness) -> None:
+    start = h.clock.freeze()
+    world = World(h).to("draft")
+    h.clock.advance(days=10)
+    world.reauth()
+    backdated = {"document_ids": [world.document()], "occurred_at": start.isoformat()}
+    assert world.post("request-consultation", body=backdated).status_code == 200
+    read = world.read("sending_authority").json()
+    # The act keeps when it happened; the receiving side's seven days run from when it was entered.
+    assert read["acts"][-1]["occurred_at"].startswith(start.date().isoformat())
+    assert _parse(read["deadlines"]["TRANSFER_CONSULTATION"]) > h.clock()
+    assert "order" not in read["allowed_actions"]
+    assert world.post("order").status_code == 409
+
+
+def test_oversight_starts_with_the_consultation_and_ends_with_the_transfer(h: Harness) -> None:
+    world = World(h).to("consultation_requested")
+    wcd = h.auth(h.user(h.agency(AgencyType.WCD, "IN-MH"), Role.SUPERVISOR))
+    assert world.post("escalate", as_="sending_supervisor").status_code == 200
+    assert h.client.get(f"/v1/cases/{world.case.id}", headers=wcd).status_code == 200
+    world.to("accepted")
+    assert h.client.get(f"/v1/cases/{world.case.id}", headers=wcd).status_code == 404
+    assert h.client.get("/v1/transfers?escalated=true", headers=wcd).json()["items"] == []
+    assert world.read().json()["escalated"] is False
+    assert world.read().json()["escalation_raised"] is True
+
+
+def test_a_flag_filter_answers_only_where_the_flags_are_readable(h: Harness) -> None:
+    world = World(h).to("consultation_requested")
+    h.sql("UPDATE cases SET flag_family_complicity = :t", t=True)
+    wcd = h.auth(h.user(h.agency(AgencyType.WCD, "IN-WB"), Role.SUPERVISOR))
+    assert world.post("escalate", as_="receiving_authority").status_code == 200
+    assert len(h.client.get("/v1/cases", headers=wcd).json()["items"]) == 1
+    # The WCD's field set holds no flags: filtering by one finds nothing, set or not.
+    flagged = h.client.get("/v1/cases?flag=family_complicity", headers=wcd).json()["items"]
+    assert flagged == []
+    owner = world.headers["sending_supervisor"]
+    assert len(h.client.get("/v1/cases?flag=family_complicity", headers=owner).json()["items"]) == 1
+
+
+def test_a_purpose_opens_only_the_fields_of_the_relation_that_allows_it(h: Harness) -> None:
+    """An SJPU that owns the case and escorts her: its supervisor reads identity as the owner for
+    the owner's purposes, but purpose escort opens only what an escort needs."""
+    sjpu = h.agency(AgencyType.SJPU, "IN-MH")
+    world = World(h, sending_agency=sjpu, escort_agency=sjpu).to("escort_assigned")
+    assert sorted(_case(world, "sending_supervisor").json()["relations"])[:2] == [
+        "owner",
+        "rescue_party",
+    ]
+    assert _identity(world, "sending_supervisor", "purpose=escort&fields=names").status_code == 200
+    bank = "purpose=escort&fields=bank_details"
+    assert _identity(world, "sending_supervisor", bank).status_code == 403
+    own = "purpose=family_tracing&fields=bank_details"
+    assert _identity(world, "sending_supervisor", own).status_code == 200
+
+
+def test_a_draft_is_not_escalated(h: Harness) -> None:
+    world = World(h).to("draft")
+    refused = world.post("escalate", as_="sending_supervisor")
+    assert refused.status_code == 409
+    assert h.sql("SELECT escalated FROM transfers")[0][0] in (False, 0)

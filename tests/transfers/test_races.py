@@ -72,3 +72,38 @@ def test_one_of_two_concurrent_actions_applies(h: Harness, race: str) -> None:
     else:
         assert stage == "under_inquiry"
         assert str(owner).replace("-", "") == world.sending_agency.id.hex
+
+
+def test_losing_the_conditional_update_is_409_and_applies_nothing(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser's path itself: another action commits between this request's read and its
+    UPDATE (simulated in the request's own transaction, so it runs the same on both databases:
+    on SQLite the real race is settled earlier, by BEGIN IMMEDIATE)."""
+    from sqlalchemy import update
+
+    from app.transfers import service
+    from app.transfers.models import Transfer
+
+    world = World(h).to("ordered")
+    real = service._last_occurred
+
+    async def someone_else_first(session: Any, transfer_id: Any) -> Any:
+        await session.execute(
+            update(Transfer)
+            .where(Transfer.id == transfer_id)
+            .values(status="cancelled", version=Transfer.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return await real(session, transfer_id)
+
+    monkeypatch.setattr(service, "_last_occurred", someone_else_first)
+    lost = world.post("decline")
+    assert lost.status_code == 409, lost.text
+    # The transfer as the winner left it: ended, nothing left to do.
+    assert lost.json()["allowed_actions"] == []
+    monkeypatch.undo()
+    # And the whole request rolled back: the simulated winner too, the decline never happened.
+    assert h.sql("SELECT status, version FROM transfers")[0] == ("ordered", 4)
+    assert h.sql("SELECT count(*) FROM transfer_acts WHERE action = 'decline'")[0][0] == 0
+    assert h.sql("SELECT stage FROM cases")[0][0] == "in_transfer"
