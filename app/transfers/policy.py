@@ -191,6 +191,7 @@ class TransferFacts:
     receiving_authority_named: bool
     escalated: bool
     consultation_overdue: bool
+    foreign_national: bool
 
 
 def actors_of(principal: Principal, sides: set[Side], facts: TransferFacts) -> frozenset[Actor]:
@@ -237,6 +238,8 @@ def step_for(action: Action, actors: frozenset[Actor], facts: TransferFacts) -> 
                 and not facts.consultation_overdue
             ):
                 continue
+            if action.name == "border-handover" and not facts.foreign_national:
+                continue  # a foreign national's alone (Model Rule 81(5))
             return step
     return None
 

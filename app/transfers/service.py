@@ -109,7 +109,7 @@ class TransferView:
     actors: frozenset[Actor] = field(default_factory=frozenset)
 
 
-def _facts(transfer: Transfer, now: datetime) -> TransferFacts:
+def _facts(transfer: Transfer, now: datetime, *, foreign_national: bool) -> TransferFacts:
     status = Status(transfer.status)
     due = transfer.consultation_due_at
     return TransferFacts(
@@ -118,6 +118,7 @@ def _facts(transfer: Transfer, now: datetime) -> TransferFacts:
         receiving_authority_named=transfer.receiving_authority_id is not None,
         escalated=transfer.escalated,
         consultation_overdue=due is not None and now > due,
+        foreign_national=foreign_national,
     )
 
 
@@ -149,9 +150,20 @@ def _with_sides(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     """SELECT visible transfers with each side the caller can stand on (labelled columns)."""
     sides = sides_of(shape)
     statement: AnySelect = select(
-        Transfer, *[clause.label(f"side_{name}") for name, clause in sides.items()]
+        Transfer,
+        _FOREIGN_NATIONAL,
+        *[clause.label(f"side_{name}") for name, clause in sides.items()],
     ).where(visible_of(shape))
     return statement, tuple(sides)
+
+
+# Whether she is a foreign national (a border hand-over is for her alone), read with the transfer.
+_FOREIGN_NATIONAL = (
+    select((Case.nationality != "IN") | (Case.home_country != "IN"))
+    .where(Case.id == Transfer.case_id)
+    .scalar_subquery()
+    .label("foreign_national")
+)
 
 
 @functools.cache
@@ -167,9 +179,9 @@ def _by_ids(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
 
 
 def _view(principal: Principal, row: Any, names: tuple[str, ...], now: datetime) -> TransferView:
-    transfer, *held = tuple(row)
+    transfer, foreign, *held = tuple(row)
     sides = {Side(name) for name, holds in zip(names, held, strict=True) if holds}
-    facts = _facts(transfer, now)
+    facts = _facts(transfer, now, foreign_national=bool(foreign))
     return TransferView(transfer, sides, facts, actors_of(principal, sides, facts))
 
 
@@ -372,6 +384,8 @@ def decide(principal: Principal, action: Action, view: TransferView, expected: i
         detail = f"The transfer is {view.transfer.status}; you cannot {action.name} it now."
         if action.name == "order" and view.facts.status is Status.CONSULTATION_REQUESTED:
             detail = "The consultation is unanswered and its deadline has not passed."
+        if action.name == "border-handover" and not view.facts.foreign_national:
+            detail = "A border hand-over is for a foreign national; she is recorded as Indian."
         raise _conflict(detail, principal, view)
     return step
 
@@ -425,7 +439,11 @@ async def _move(
     )
     if cast(CursorResult[Any], result).rowcount != 1:
         await session.refresh(transfer)
-        fresh = TransferView(transfer, view.sides, _facts(transfer, now))
+        fresh = TransferView(
+            transfer,
+            view.sides,
+            _facts(transfer, now, foreign_national=view.facts.foreign_national),
+        )
         fresh.actors = actors_of(principal, fresh.sides, fresh.facts)
         raise _conflict("Someone acted on the transfer at the same moment.", principal, fresh)
     session.add(
@@ -987,12 +1005,6 @@ async def _border_handover(
     body = cast(schemas.BorderHandoverBody, data)
     transfer = view.transfer
     case = await _case_of(session, transfer)
-    if case.nationality == "IN" and case.home_country == "IN":
-        raise Problem(
-            409,
-            "A border hand-over is for a foreign national; she is recorded as Indian.",
-            allowed_actions=_besides("border-handover", principal, view),
-        )
     occurred = _occurred(body, runtime.now())
     changes = await _move(
         session, runtime, principal, view, "border-handover", step, occurred,
@@ -1053,7 +1065,11 @@ async def escalate(
     )
     if cast(CursorResult[Any], result).rowcount != 1:
         await session.refresh(transfer)
-        fresh = TransferView(transfer, view.sides, _facts(transfer, now))
+        fresh = TransferView(
+            transfer,
+            view.sides,
+            _facts(transfer, now, foreign_national=view.facts.foreign_national),
+        )
         fresh.actors = actors_of(principal, fresh.sides, fresh.facts)
         raise _conflict("Someone acted on the transfer at the same moment.", principal, fresh)
     ref = ObjectRef("transfer", transfer.id)
