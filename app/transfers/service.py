@@ -911,58 +911,34 @@ async def _accept(
     await _event(session, principal, "accepted", transfer, changes, ObjectRef("agency", receiving.id))
 
 
+# The two ways a transfer goes back to the sending side: (action, event) by the state reached.
+_BACK_TO_SENDER = {Status.DECLINED: ("decline", "declined"), Status.CANCELLED: ("cancel", "cancelled")}
+
+
 async def _back_to_sender(
     session: AsyncSession,
     runtime: Runtime,
     principal: Principal,
     view: TransferView,
     step: Step,
-    action: str,
-    event: str,
-    reason: str,
-    occurred: datetime,
+    data: schemas.Act,
 ) -> None:
     """Decline or cancel: the case stays with the sending side, and if the transfer was ordered
     it goes back to the stage it held before the order."""
+    body = cast(schemas.ReasonBody, data)
+    action, event = _BACK_TO_SENDER[step.target]
     transfer = view.transfer
     ordered = Status(transfer.status) in ORDERED_ON
     case = await _case_of(session, transfer) if ordered else None
-    changes = await _move(session, runtime, principal, view, action, step, occurred, {"reason": reason})
+    occurred = _occurred(body, runtime.now())
+    changes = await _move(
+        session, runtime, principal, view, action, step, occurred, {"reason": body.reason}
+    )
     if case is not None and transfer.stage_before is not None:
         changes += await _move_case(
             session, runtime, principal, view, case, {"stage": transfer.stage_before}
         )
     await _event(session, principal, event, transfer, changes)
-
-
-async def _decline(
-    session: AsyncSession,
-    runtime: Runtime,
-    principal: Principal,
-    view: TransferView,
-    step: Step,
-    data: schemas.Act,
-) -> None:
-    body = cast(schemas.ReasonBody, data)
-    await _back_to_sender(
-        session, runtime, principal, view, step, "decline", "declined", body.reason,
-        _occurred(body, runtime.now()),
-    )  # fmt: skip
-
-
-async def _cancel(
-    session: AsyncSession,
-    runtime: Runtime,
-    principal: Principal,
-    view: TransferView,
-    step: Step,
-    data: schemas.Act,
-) -> None:
-    body = cast(schemas.ReasonBody, data)
-    await _back_to_sender(
-        session, runtime, principal, view, step, "cancel", "cancelled", body.reason,
-        _occurred(body, runtime.now()),
-    )  # fmt: skip
 
 
 async def _report_absconded(
@@ -1033,8 +1009,8 @@ _HANDLERS = {
     "depart": _depart,
     "hand-over": _hand_over,
     "accept": _accept,
-    "decline": _decline,
-    "cancel": _cancel,
+    "decline": _back_to_sender,
+    "cancel": _back_to_sender,
     "report-absconded": _report_absconded,
     "border-handover": _border_handover,
 }
