@@ -362,6 +362,18 @@ def _invalid(field_name: str, kind: str, detail: str) -> Problem:
     return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
 
 
+async def _lost_race(
+    session: AsyncSession, principal: Principal, view: TransferView, now: datetime
+) -> Problem:
+    """The 409 for a principal whose conditional UPDATE found the transfer changed: what it may
+    do now, from the transfer as the winner left it."""
+    transfer = view.transfer
+    await session.refresh(transfer)
+    facts = _facts(transfer, now, foreign_national=view.facts.foreign_national)
+    fresh = TransferView(transfer, view.sides, facts, actors_of(principal, view.sides, facts))
+    return _conflict("Someone acted on the transfer at the same moment.", principal, fresh)
+
+
 def _besides(action: str, principal: Principal, view: TransferView) -> list[str]:
     """What the principal may do now, less an action the case itself refuses."""
     return [a for a in allowed_actions(principal, view.actors, view.facts) if a != action]
@@ -438,14 +450,7 @@ async def _move(
         .values(**changed)
     )
     if cast(CursorResult[Any], result).rowcount != 1:
-        await session.refresh(transfer)
-        fresh = TransferView(
-            transfer,
-            view.sides,
-            _facts(transfer, now, foreign_national=view.facts.foreign_national),
-        )
-        fresh.actors = actors_of(principal, fresh.sides, fresh.facts)
-        raise _conflict("Someone acted on the transfer at the same moment.", principal, fresh)
+        raise await _lost_race(session, principal, view, now)
     session.add(
         TransferAct(
             transfer_id=transfer.id,
@@ -1040,14 +1045,7 @@ async def escalate(
         .values(escalated=True, version=Transfer.version + 1, updated_at=now)
     )
     if cast(CursorResult[Any], result).rowcount != 1:
-        await session.refresh(transfer)
-        fresh = TransferView(
-            transfer,
-            view.sides,
-            _facts(transfer, now, foreign_national=view.facts.foreign_national),
-        )
-        fresh.actors = actors_of(principal, fresh.sides, fresh.facts)
-        raise _conflict("Someone acted on the transfer at the same moment.", principal, fresh)
+        raise await _lost_race(session, principal, view, now)
     ref = ObjectRef("transfer", transfer.id)
     await _event(session, principal, "escalated", transfer, [Change(ref, "escalated", True, False)])
     session.add(
