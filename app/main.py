@@ -25,6 +25,7 @@ from app.ops.background import run_background
 from app.ops.logging import configure_logging
 from app.ops.middleware import RequestContextMiddleware
 from app.ops.router import router as ops_router
+from app.orders.router import router as orders_router
 from app.runtime import Runtime, build_runtime
 from app.transfers.router import router as transfers_router
 from app.users.router import router as users_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         cases_router,
         documents_router,
         transfers_router,
+        orders_router,
     )
     for router in routers:
         # The routes are added as they are (paths already carry the router's prefix), so that

@@ -58,6 +58,10 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("POST", "/v1/transfers/{transfer_id}/report-absconded"): ["transfer.absconded_in_transit"],
     ("POST", "/v1/transfers/{transfer_id}/border-handover"): ["transfer.repatriated_abroad"],
     ("POST", "/v1/transfers/{transfer_id}/escalate"): ["transfer.escalated"],
+    ("POST", "/v1/cases/{case_id}/orders"): ["order.issued"],
+    ("POST", "/v1/cases/{case_id}/absconded-report"): ["case.absconded"],
+    ("POST", "/v1/cases/{case_id}/return-report"): ["case.returned"],
+    ("POST", "/v1/cases/{case_id}/death-report"): ["case.deceased"],
     # Token traffic is security-log material, not case history.
     ("POST", "/v1/auth/revoke"): [],
 }

@@ -24,6 +24,7 @@ from app.auth.permissions import (
 )
 from tests.harness import PASSWORD, Harness
 from tests.matrix_documents import DOCUMENT_BUILDERS, DOCUMENT_PREFERRED_TYPES
+from tests.matrix_orders import ORDER_BUILDERS
 from tests.matrix_transfers import TRANSFER_BUILDERS, TRANSFER_PREFERRED_TYPES
 from tests.routes import PUBLIC, api_routes
 
@@ -225,6 +226,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
     ),
     **DOCUMENT_BUILDERS,
     **TRANSFER_BUILDERS,
+    **ORDER_BUILDERS,
 }
 
 # Routes whose actor must be of particular agency types (an escorting unit is police, a DCPU or

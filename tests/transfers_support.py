@@ -75,11 +75,11 @@ class World:
         self.escort_agency = self.escort_agency or h.agency(AgencyType.SJPU, sending_state)
         authority_role = Role.CWC_MEMBER if self.track == "child" else Role.MAGISTRATE
         people = {
-            "sending_caseworker": (self.sending_agency, _staff(self.sending_agency)),
+            "sending_caseworker": (self.sending_agency, staff_role(self.sending_agency)),
             "sending_supervisor": (self.sending_agency, Role.SUPERVISOR),
             "sending_authority": (self.sending_authority, authority_role),
             "receiving_supervisor": (self.receiving_agency, Role.SUPERVISOR),
-            "escort": (self.escort_agency, _staff(self.escort_agency)),
+            "escort": (self.escort_agency, staff_role(self.escort_agency)),
         }
         if self.receiving_authority is not None:
             people["receiving_authority"] = (self.receiving_authority, authority_role)
@@ -188,7 +188,7 @@ class World:
         return self.h.client.get(f"/v1/transfers/{self.transfer_id}", headers=self.headers[as_])
 
 
-def _staff(agency: Any) -> Role:
+def staff_role(agency: Any) -> Role:
     """A caseworker, or in a police unit a police officer."""
     police = AgencyType(agency.type) in POLICE_AGENCY_TYPES
     return Role.POLICE_OFFICER if police else Role.CASEWORKER

@@ -98,6 +98,13 @@ def _auditor(s: Shape) -> ColumnElement[bool] | None:
     return _in_state(s) if _acts_as(s, frozenset({Role.AUDITOR})) else None
 
 
+def _placement(s: Shape) -> ColumnElement[bool] | None:
+    """The shelter or home named by the case's current placement order."""
+    if s.agency_type is not AgencyType.SHELTER or not _acts_as(s, _CASE_STAFF):
+        return None
+    return Case.placement_agency_id == caller_agency()
+
+
 def _transfer_of_case(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists(select(Transfer.id).where(Transfer.case_id == Case.id, *conditions))
 
@@ -174,6 +181,7 @@ RELATIONS: dict[str, Callable[[Shape], ColumnElement[bool] | None]] = {
     "rescue_party": _rescue_party,
     "commission": _commission,
     "auditor": _auditor,
+    "placement": _placement,
     "transfer_sender": _transfer_sender,
     "transfer_receiver": _transfer_receiver,
     "transfer_receiver_ordered": _transfer_receiver_ordered,
@@ -262,7 +270,9 @@ ATTRIBUTES = frozenset(
 )  # fmt: skip
 CONTEXT = frozenset({"trafficking_context", "flags", "references"})
 CASEWORK = frozenset({"assignees"})
-SAFETY = frozenset({"placement"})
+SAFETY = frozenset({"placement", "placement_agency_id"})
+# The orders made on the case (their reading shows only what the field set allows).
+ORDERS = frozenset({"orders"})
 
 ALL_IDENTITY = frozenset(IdentityField)
 # What an escort needs to take her home and hand her over, read only with purpose ``escort``.
@@ -276,6 +286,10 @@ ESCORT_IDENTITY = frozenset(
         IdentityField.HOME_ADDRESS,
         IdentityField.HOME_VILLAGE,
     }
+)
+# What the shelter holding her needs to know her by.
+PLACEMENT_IDENTITY = frozenset(
+    {IdentityField.NAMES, IdentityField.ALIASES, IdentityField.PHOTO_REF, IdentityField.DATE_OF_BIRTH}
 )
 # Escort is for the escorting unit of a transfer (a later relation), not for these.
 CASE_PURPOSES = frozenset(Purpose) - {Purpose.ESCORT}
@@ -301,21 +315,42 @@ NOTHING = FieldSet(frozenset(), frozenset(), frozenset())
 # the assigned staff (see ``field_set``); commissions and auditors never receive identity.
 FIELD_SETS: dict[str, FieldSet] = {
     "owner": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY, ALL_IDENTITY, CASE_PURPOSES
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY | ORDERS,
+        ALL_IDENTITY,
+        CASE_PURPOSES,
     ),
     "competent_authority": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY, ALL_IDENTITY, CASE_PURPOSES
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY | ORDERS,
+        ALL_IDENTITY,
+        CASE_PURPOSES,
     ),
-    "rescue_party": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
-    "commission": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
-    "auditor": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK, frozenset(), frozenset()),
+    "rescue_party": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
+    ),
+    "commission": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
+    ),
+    "auditor": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | ORDERS, frozenset(), frozenset()
+    ),
+    # The shelter she is placed in: where she is (it holds her), who she is to receive and care
+    # for her, read for producing her or at her own request; no family or home details.
+    "placement": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | SAFETY | ORDERS,
+        PLACEMENT_IDENTITY,
+        frozenset({Purpose.PRODUCTION, Purpose.VICTIM_REQUEST}),
+    ),
     # After an accepted transfer the sending side reads what it recorded, never identity again.
-    "transfer_sender": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
+    "transfer_sender": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
+    ),
     # The receiving side reads the case to answer the consultation; identity and safety data
     # from the order on (DOMAIN.md section 3).
-    "transfer_receiver": FieldSet(CORE | JURISDICTION | ATTRIBUTES | CONTEXT, frozenset(), frozenset()),
+    "transfer_receiver": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
+    ),
     "transfer_receiver_ordered": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | SAFETY, ALL_IDENTITY, CASE_PURPOSES
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | SAFETY | ORDERS, ALL_IDENTITY, CASE_PURPOSES
     ),
     "transfer_escort": FieldSet(
         CORE | JURISDICTION | ATTRIBUTES, ESCORT_IDENTITY, frozenset({Purpose.ESCORT})
@@ -332,14 +367,16 @@ NOTE_CLASSES: dict[str, frozenset[Sensitivity]] = {
     "rescue_party": frozenset({Sensitivity.GENERAL}),
     "commission": frozenset({Sensitivity.GENERAL}),
     "auditor": frozenset({Sensitivity.GENERAL}),
+    "placement": frozenset({Sensitivity.GENERAL, Sensitivity.MEDICAL_COUNSELLING}),
     "transfer_sender": frozenset({Sensitivity.GENERAL}),
     "transfer_receiver": frozenset({Sensitivity.GENERAL, Sensitivity.MEDICAL_COUNSELLING}),
     "transfer_receiver_ordered": frozenset(Sensitivity),
     "transfer_escort": frozenset({Sensitivity.GENERAL}),
     "oversight": frozenset(),
 }
-# Relations through which notes are written: the owning agency and the authority seized.
-NOTE_WRITERS = frozenset({"owner", "competent_authority"})
+# Relations through which notes are written: the owning agency, the authority seized and the
+# shelter she is placed in.
+NOTE_WRITERS = frozenset({"owner", "competent_authority", "placement"})
 
 
 def sees_identity_within(principal: Principal, relation: str, *, assigned: bool) -> bool:

@@ -43,6 +43,8 @@ DOCUMENT_CLASSES: dict[str, frozenset[Sensitivity]] = {
     "transfer_receiver": _BUNDLE_READ,
     "transfer_receiver_ordered": frozenset(Sensitivity),
     "transfer_sender": _BUNDLE_READ,
+    # The shelter holding her: care plans, medical and counselling reports.
+    "placement": _BUNDLE_READ,
 }
 
 
@@ -76,8 +78,8 @@ DOCUMENT_SCOPES: dict[str, Callable[[Shape], ColumnElement[bool]]] = {
 }
 
 # Relations through which documents are uploaded: the owning agency and the authority seized (as
-# for notes), each only in the classes it reads.
-DOCUMENT_UPLOADERS = frozenset({"owner", "competent_authority"})
+# for notes), and the shelter she is placed in; each only in the classes it reads.
+DOCUMENT_UPLOADERS = frozenset({"owner", "competent_authority", "placement"})
 
 
 def _narrowed(principal: Principal, relation: str, *, assigned: bool) -> frozenset[Sensitivity]:

@@ -86,6 +86,11 @@ def visible_clients(principal: Principal) -> ColumnElement[bool]:
     return CLIENTS.predicate(principal)
 
 
+def colleagues(principal: Principal) -> ColumnElement[bool]:
+    """Users of the caller's own agency (the members a committee or court names on its order)."""
+    return User.agency_id == principal.agency_id
+
+
 def require_own_agency(principal: Principal, agency_id: uuid.UUID) -> None:
     """For routes under /agencies/{agency_id} that act within the caller's own agency (machine
     clients): any other agency's path is answered as if it did not exist."""

@@ -43,6 +43,10 @@ class Permission(StrEnum):
     TRANSFERS_CANCEL = "transfers:cancel"
     TRANSFERS_ESCORT = "transfers:escort"  # the escorting unit
     TRANSFERS_ESCALATE = "transfers:escalate"
+    # Orders of a competent authority (DOMAIN.md section 2); stage reports of the agency
+    # holding her (absconded, returned, deceased).
+    ORDERS_ISSUE = "orders:issue"
+    CASES_REPORT = "cases:report"
 
 
 class Role(StrEnum):
@@ -90,6 +94,7 @@ _CASE_CREATORS = {
     P.CASES_READ,
     P.CASES_UPDATE,
     P.CASES_PRODUCE,
+    P.CASES_REPORT,
     P.IDENTITY_READ,
     P.IDENTITY_SEARCH,
     P.IDENTITY_UPDATE,
@@ -124,8 +129,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.POLICE_OFFICER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
-    Role.CWC_MEMBER: frozenset(_EVERY_PERSON | _IDENTITY_READERS | {P.TRANSFERS_ACCEPT}),
-    Role.MAGISTRATE: frozenset(_EVERY_PERSON | _IDENTITY_READERS),
+    Role.CWC_MEMBER: frozenset(_EVERY_PERSON | _IDENTITY_READERS | {P.TRANSFERS_ACCEPT, P.ORDERS_ISSUE}),
+    Role.MAGISTRATE: frozenset(_EVERY_PERSON | _IDENTITY_READERS | {P.ORDERS_ISSUE}),
     # Legal services reach cases through compensation claims (compensation_forum), which come
     # with the transfers issue; until then they hold no case permission.
     Role.LEGAL_AID_OFFICER: frozenset(_EVERY_PERSON),
@@ -183,6 +188,7 @@ MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
         P.TRANSFERS_ACCEPT,
         P.TRANSFERS_CANCEL,
         P.TRANSFERS_ESCALATE,
+        P.ORDERS_ISSUE,
         P.PROFILE_PASSWORD,
         P.AGENCIES_MANAGE,
         P.AGENCY_ADMINS_MANAGE,

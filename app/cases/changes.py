@@ -16,6 +16,7 @@ from app.audit.events import Actor, Change, ObjectRef, record_event
 from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Role
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseAssignee, CaseExploitation
+from app.cases.report_policy import HOLDERS, report_actions
 from app.cases.schemas import AssigneesSet, CaseUpdate, ProductionReport
 from app.cases.service import get_case_row
 from app.cases.vocab import Stage, Track
@@ -44,6 +45,8 @@ def allowed_actions(principal: Principal, case: Case, relations: set[str]) -> li
         and case.stage == Stage.RESCUED.value
     ):
         actions.append("production-report")
+    if relations & HOLDERS and principal.can(Permission.CASES_REPORT):
+        actions += report_actions(Stage(case.stage))
     return actions
 
 
@@ -59,7 +62,7 @@ async def _write(
         raise stale()
 
 
-async def _write_or_conflict(
+async def write_or_conflict(
     session: AsyncSession,
     principal: Principal,
     case: Case,
@@ -184,7 +187,7 @@ async def set_assignees(
             insert(CaseAssignee),
             [{"case_id": case.id, "user_id": u, "assigned_at": now} for u in wanted],
         )
-    await _write_or_conflict(session, principal, case, relations, {}, runtime.now())
+    await write_or_conflict(session, principal, case, relations, {}, runtime.now())
     ref = ObjectRef("case", case.id)
     await record_event(
         session,
@@ -236,7 +239,7 @@ async def report_production(
             f"The case is {case.stage}; it was produced already.",
             allowed_actions=allowed_actions(principal, case, relations),
         )
-    await _write_or_conflict(
+    await write_or_conflict(
         session,
         principal,
         case,

@@ -63,6 +63,7 @@ class Case(Base):
         Index("ix_cases_rescue_event_id", "rescue_event_id"),
         Index("ix_cases_current_state", "current_state"),
         Index("ix_cases_rescue_state", "rescue_state"),
+        Index("ix_cases_placement_agency_id", "placement_agency_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -96,6 +97,8 @@ class Case(Base):
     trafficking_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Where she is now: `safety` data, a vault ciphertext.
     placement: Mapped[str | None] = mapped_column(Text)
+    # The shelter named by the current placement order (the `placement` relation; `safety` data).
+    placement_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
     # The production report (DOMAIN.md section 2, JJ s.31 / ITPA s.15).
     produced_at: Mapped[datetime | None]
     producing_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
@@ -183,3 +186,23 @@ class CaseNote(Base):
     author_id: Mapped[uuid.UUID]
     author_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseReport(Base):
+    """A fact reported about her that moves the case's stage (DOMAIN.md section 2): she
+    absconded, she returned, she died. Who reported it, when it happened and when it was
+    entered; ``details`` never carries identity."""
+
+    __tablename__ = "case_reports"
+    __table_args__ = (Index("ix_case_reports_case_id_occurred_at", "case_id", "occurred_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    from_stage: Mapped[str] = mapped_column(String(24))
+    to_stage: Mapped[str] = mapped_column(String(24))
+    reported_by: Mapped[uuid.UUID]
+    reported_by_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,8 @@ from app.agencies.states import state_query
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.cases import changes, disclosure, notes, service
+from app.cases import changes, disclosure, notes, reports, service
+from app.cases.report_policy import ReportKind
 from app.cases.schemas import (
     AssigneesSet,
     CaseCreate,
@@ -27,6 +28,7 @@ from app.cases.schemas import (
     RescueEventCreated,
     RescueEventRead,
     SearchResult,
+    StageReport,
 )
 from app.cases.vocab import ExploitationType, IdentityField, Purpose, Stage, Track
 from app.concurrency import required_version, set_etag
@@ -42,6 +44,7 @@ Creator = Annotated[Principal, require(Permission.CASES_CREATE)]
 Updater = Annotated[Principal, require(Permission.CASES_UPDATE)]
 Assigner = Annotated[Principal, require(Permission.CASES_ASSIGN)]
 Producer = Annotated[Principal, require(Permission.CASES_PRODUCE)]
+Reporter = Annotated[Principal, require(Permission.CASES_REPORT)]
 Reader = Annotated[Principal, require(Permission.CASES_READ)]
 IdentityReader = Annotated[Principal, require(Permission.IDENTITY_READ)]
 IdentityWriter = Annotated[Principal, require(Permission.IDENTITY_UPDATE)]
@@ -324,6 +327,78 @@ async def report_production(
     case = await changes.report_production(session, runtime, principal, case_id, body)
     set_etag(response, case.version)
     return await _after_change(session, runtime, principal, case)
+
+
+async def _report(
+    response: Response,
+    runtime: Any,
+    session: Any,
+    principal: Principal,
+    case_id: uuid.UUID,
+    kind: ReportKind,
+    body: StageReport,
+) -> dict[str, Any]:
+    case = await reports.report(session, runtime, principal, case_id, kind, body)
+    set_etag(response, case.version)
+    return await _after_change(session, runtime, principal, case)
+
+
+@router.post(
+    "/v1/cases/{case_id}/absconded-report",
+    operation_id="cases-report-absconded",
+    response_model=CaseRead,
+    responses=documented(409),
+    openapi_extra=replays_as("case", "path:case_id"),
+)
+async def report_absconded(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Reporter,
+    case_id: uuid.UUID,
+    body: StageReport,
+) -> dict[str, Any]:
+    """She left the care of the agency holding her (the owner, or the shelter she is placed in):
+    ``absconded``, remembering the stage she left."""
+    return await _report(response, runtime, session, principal, case_id, ReportKind.ABSCONDED, body)
+
+
+@router.post(
+    "/v1/cases/{case_id}/return-report",
+    operation_id="cases-report-return",
+    response_model=CaseRead,
+    responses=documented(409),
+    openapi_extra=replays_as("case", "path:case_id"),
+)
+async def report_return(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Reporter,
+    case_id: uuid.UUID,
+    body: StageReport,
+) -> dict[str, Any]:
+    """She is back: the case returns to the stage she left."""
+    return await _report(response, runtime, session, principal, case_id, ReportKind.RETURNED, body)
+
+
+@router.post(
+    "/v1/cases/{case_id}/death-report",
+    operation_id="cases-report-death",
+    response_model=CaseRead,
+    responses=documented(409),
+    openapi_extra=replays_as("case", "path:case_id"),
+)
+async def report_death(
+    response: Response,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: Reporter,
+    case_id: uuid.UUID,
+    body: StageReport,
+) -> dict[str, Any]:
+    """She died: ``deceased`` (a closure order then closes the case)."""
+    return await _report(response, runtime, session, principal, case_id, ReportKind.DECEASED, body)
 
 
 @router.post(

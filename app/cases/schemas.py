@@ -288,3 +288,10 @@ class SearchResult(BaseModel):
 
 ALL_IDENTITY_FIELDS = [f.value for f in IdentityField]
 AGE_BASES = [b.value for b in AgeBasis]
+
+
+class StageReport(Strict):
+    """A fact reported by the agency holding her: she absconded, returned, or died."""
+
+    occurred_at: AwareDatetime = Field(description="When it happened; never in the future.")
+    circumstances: str = Field(min_length=1, max_length=4000)

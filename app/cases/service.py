@@ -532,7 +532,7 @@ _PLAIN_FIELDS = (
     "rescue_state", "current_state", "current_district", "home_state", "home_district",
     "home_country", "village_tracing", "sex", "age_claimed", "age_determined", "age_basis",
     "nationality", "languages", "disability", "interpreter_needed", "trafficking_context",
-    "references", "produced_at", "producing_agency_id", "journey_hours",
+    "references", "produced_at", "producing_agency_id", "journey_hours", "placement_agency_id",
 )  # fmt: skip
 
 

@@ -99,7 +99,17 @@ async def _transfer(
     return read.model_dump(mode="json")
 
 
+async def _order(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.orders.service import order_receipt
+
+    read = await order_receipt(session, principal, id_)
+    return read.model_dump(mode="json")
+
+
 READERS: dict[str, Reader] = {
+    "order": _order,
     "transfer": _transfer,
     "note": _note,
     "document": _document,

@@ -30,5 +30,7 @@ class Order(Base):
     reasons: Mapped[str | None] = mapped_column(Text)
     transfer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("transfers.id"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The signed order as a document of the case (optional).
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
