@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     # answer a consultation, and for the receiving side to accept after the hand-over.
     transfer_consultation_days: int = Field(default=7, ge=1, le=90)
     transfer_acceptance_days: int = Field(default=2, ge=1, le=30)
+    # DOMAIN.md section 7: follow-up visits after a restoration, every N months (8 times).
+    follow_up_every_months: int = Field(default=3, ge=1, le=12)
 
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks).
     trusted_proxies: str = ""

@@ -13,12 +13,15 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app.aftercare.router import router as aftercare_router
 from app.agencies.router import router as agencies_router
 from app.auth.guard import find_requirement, is_form_body
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
 from app.clients.router import router as clients_router
+from app.compensation.router import router as compensation_router
 from app.config import Settings, check_production_settings, get_settings
+from app.deadlines.router import router as deadlines_router
 from app.documents.router import router as documents_router
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.ops.background import run_background
@@ -26,6 +29,7 @@ from app.ops.logging import configure_logging
 from app.ops.middleware import RequestContextMiddleware
 from app.ops.router import router as ops_router
 from app.orders.router import router as orders_router
+from app.referrals.router import router as referrals_router
 from app.runtime import Runtime, build_runtime
 from app.transfers.router import router as transfers_router
 from app.users.router import router as users_router
@@ -109,7 +113,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         cases_router,
         documents_router,
         transfers_router,
+        referrals_router,
+        compensation_router,
         orders_router,
+        deadlines_router,
+        aftercare_router,
     )
     for router in routers:
         # The routes are added as they are (paths already carry the router's prefix), so that

@@ -14,7 +14,14 @@ Each rescue event has one to five victims, led by the rescue state's police with
 the NGO owns the case and, for a child, a Child Welfare Committee of that state is seized of it.
 About one case in ten has an open transfer to an NGO and the CWC of her home state: every child in
 transfer (ordered, escort assigned, in transit or handed over, with their deadlines) and a fifth of
-the children still waiting (a draft, or a consultation asked or answered).
+the children still waiting (a draft, or a consultation asked or answered). About one case in
+eight has a referral: every adult in home_verification an accepted home verification by her home
+state's DCPU, a fifth of the children under inquiry a home verification their CWC asked for, and
+some cases in care counselling (asked or accepted) or, near the end, completed vocational training.
+Referrals take their randomness from the case's id, so a seed gives the same cases and transfers
+as before they were added. Deadlines (DOMAIN.md section 7) follow each case's stage the same way:
+production met, a child's inquiry open before the final order and met after, an adult's custody
+period open in custody, and the eight follow-up visits of a case in follow-up, the first met.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ class Agencies:
     ngos: dict[str, list[uuid.UUID]] = field(default_factory=dict)
     police: dict[str, list[uuid.UUID]] = field(default_factory=dict)
     cwcs: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    dcpus: dict[str, list[uuid.UUID]] = field(default_factory=dict)
     commissions: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
@@ -75,6 +83,8 @@ async def _agencies(runtime: Runtime) -> Agencies:
                 (AgencyType.NGO, 6 if rescue else 3, made.ngos),
                 (AgencyType.AHTU, 2 if rescue else 1, made.police),
                 (AgencyType.CWC, 2 if rescue else 1, made.cwcs),
+                # The home state's DCPU verifies homes (DOMAIN.md section 3: referrals).
+                (AgencyType.DCPU, 0 if rescue else 1, made.dcpus),
             ):
                 for number in range(count):
                     name = f"Bench {kind.value.upper()} {state} {number + 1} (DEMO)"
@@ -105,6 +115,9 @@ class Batch:
     history: list[tuple[Any, ...]] = field(default_factory=list)
     transfers: list[tuple[Any, ...]] = field(default_factory=list)
     transfer_acts: list[tuple[Any, ...]] = field(default_factory=list)
+    referrals: list[tuple[Any, ...]] = field(default_factory=list)
+    referral_acts: list[tuple[Any, ...]] = field(default_factory=list)
+    deadlines: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 CASE_COLUMNS = (
@@ -137,6 +150,23 @@ TRANSFER_ACT_COLUMNS = (
     "id", "transfer_id", "action", "from_status", "to_status", "actor_id", "actor_agency_id",
     "data", "occurred_at", "recorded_at",
 )  # fmt: skip
+REFERRAL_COLUMNS = (
+    "id", "case_id", "type", "status", "reason", "notes", "referring_agency_id",
+    "receiving_agency_id", "stage_before", "result_document_id", "occurred_at", "ended_at",
+    "version", "created_by", "created_at", "updated_at",
+)  # fmt: skip
+REFERRAL_ACT_COLUMNS = (
+    "id", "referral_id", "action", "from_status", "to_status", "actor_id", "actor_agency_id",
+    "data", "occurred_at", "recorded_at",
+)  # fmt: skip
+DEADLINE_COLUMNS = (
+    "id", "case_id", "rule_id", "occurrence", "source_type", "source_id", "owed_by_agency_id",
+    "informational", "started_at", "due_at", "met_at", "waived_reason",
+)  # fmt: skip
+_INQUIRING = ("produced", "interim_care", "under_inquiry", "in_transfer", "received_home")
+_DECIDED = ("final_order", "follow_up", "closed")
+# The acts that bring a referral to each status (after its creation).
+REFERRAL_PATH = {"requested": (), "accepted": ("accept",), "completed": ("accept", "complete")}
 WAITING = ("draft", "consultation_requested", "consultation_answered")
 MOVING = ("ordered", "escort_assigned", "in_transit", "handed_over")
 HISTORY_COLUMNS = (
@@ -197,6 +227,9 @@ def _generate(
                 if child:
                     _transfer(rng, batch, agencies, case_id, ngo, authority, rescue_state, home,
                               stage, updated)  # fmt: skip
+                _referral(batch, agencies, case_id, child, ngo, authority, rescue_state, home,
+                          stage, updated)  # fmt: skip
+                _deadlines(batch, case_id, child, ngo, authority, stage, occurred, updated)
                 made.append((case_id, ngo, rescue_state, home))
                 number += 1
         yield batch, made
@@ -243,6 +276,102 @@ def _transfer(
     )  # fmt: skip
 
 
+def _referral(
+    batch: Batch,
+    agencies: Agencies,
+    case_id: uuid.UUID,
+    child: bool,
+    ngo: uuid.UUID,
+    cwc: uuid.UUID | None,
+    rescue_state: str,
+    home: str,
+    stage: str,
+    updated: datetime,
+) -> None:
+    """A referral for about one case in eight (see the module's docstring). Its randomness comes
+    from the case's id, not the shared generator, so adding referrals changed no other row."""
+    draw = case_id.int % 100
+    if stage == "home_verification" and not child:
+        kind, status, referrer = "home_verification", "accepted", ngo
+        receiver = agencies.dcpus[home][0]
+    elif stage == "under_inquiry" and child and cwc is not None and draw < 20:
+        kind, status, referrer = "home_verification", "requested", cwc
+        receiver = agencies.dcpus[home][0]
+    elif stage in ("interim_care", "rehabilitation") and draw < 15:
+        kind, status, referrer = "counselling", ("requested", "accepted")[draw % 2], ngo
+        receiver = next(n for n in agencies.ngos[rescue_state] if n != ngo)
+    elif stage in ("follow_up", "closed") and draw < 25:
+        kind, status, referrer = "vocational_training", "completed", ngo
+        receiver = agencies.ngos[home][draw % len(agencies.ngos[home])]
+    else:
+        return
+    rng = random.Random(case_id.int)
+    referral_id = _uuid(rng)
+    made = updated - timedelta(days=rng.randint(2, 30))
+    actor = uuid.UUID(int=referrer.int ^ 1)
+    acts = REFERRAL_PATH[status]
+    times = [made + timedelta(days=step + 1) for step in range(len(acts))]
+    ended = times[-1] if status == "completed" else None
+    batch.referrals.append(
+        (
+            referral_id, case_id, kind, status, "AdditionalServicesRequired",
+            "Please take this case on.", referrer, receiver,
+            "safe_custody" if kind == "home_verification" and status == "accepted" else None,
+            None, made, ended, 1 + len(acts), actor, made, max([made, *times]),
+        )
+    )  # fmt: skip
+    batch.referral_acts.append(
+        (_uuid(rng), referral_id, "create", None, "requested", actor, referrer,
+         '{"reason":"AdditionalServicesRequired"}', made, made)
+    )  # fmt: skip
+    before, receiving_actor = "requested", uuid.UUID(int=receiver.int ^ 1)
+    for action, at in zip(acts, times, strict=True):
+        after = {"accept": "accepted", "complete": "completed"}[action]
+        data = '{"result":"Done."}' if action == "complete" else "{}"
+        batch.referral_acts.append(
+            (_uuid(rng), referral_id, action, before, after, receiving_actor, receiver, data, at, at)
+        )
+        before = after
+
+
+def _deadlines(
+    batch: Batch,
+    case_id: uuid.UUID,
+    child: bool,
+    ngo: uuid.UUID,
+    cwc: uuid.UUID | None,
+    stage: str,
+    occurred: datetime,
+    updated: datetime,
+) -> None:
+    """The deadlines a case at this stage has (see the module's docstring); randomness from the
+    case's id, so no other row changes."""
+    rng = random.Random(case_id.int ^ 0xD1)
+    found: list[tuple[str, int, uuid.UUID | None, datetime, datetime, datetime | None]] = []
+    if stage != "rescued":
+        produced = occurred + timedelta(hours=rng.randint(4, 30))
+        if child:
+            due = occurred + timedelta(hours=24)
+            found.append(("JJ31_PRODUCTION", 1, ngo, occurred, due, produced))
+            if stage in _INQUIRING or stage in _DECIDED:
+                decided = updated if stage in _DECIDED else None
+                found.append(
+                    ("JJ36_FINAL_ORDER", 1, cwc, produced, produced + timedelta(days=122), decided)
+                )
+        elif stage == "produced":
+            found.append(("ITPA17_INTERMEDIATE", 1, None, produced, produced + timedelta(days=10), None))
+    if stage == "follow_up":
+        for n in range(1, 9):
+            start = updated - timedelta(days=30)
+            met = updated if n == 1 else None
+            found.append(("FOLLOW_UP_VISIT", n, ngo, start, start + timedelta(days=91 * n), met))
+    for rule_id, occurrence, owed_by, started, due, met in found:
+        batch.deadlines.append(
+            (_uuid(rng), case_id, rule_id, occurrence, "case", case_id, owed_by, False, started,
+             due, met, None)
+        )  # fmt: skip
+
+
 def _history(
     rng: random.Random,
     case_id: uuid.UUID,
@@ -279,6 +408,9 @@ async def _copy(connection: asyncpg.Connection, batch: Batch) -> None:
         ("audit_events", batch.history, HISTORY_COLUMNS),
         ("transfers", batch.transfers, TRANSFER_COLUMNS),
         ("transfer_acts", batch.transfer_acts, TRANSFER_ACT_COLUMNS),
+        ("referrals", batch.referrals, REFERRAL_COLUMNS),
+        ("referral_acts", batch.referral_acts, REFERRAL_ACT_COLUMNS),
+        ("deadlines", batch.deadlines, DEADLINE_COLUMNS),
     ):
         await connection.copy_records_to_table(table, records=rows, columns=columns)
 
@@ -323,7 +455,8 @@ async def _size(connection: asyncpg.Connection) -> dict[str, Any]:
     tables = await connection.fetch(
         "SELECT relname, pg_total_relation_size(oid) AS bytes FROM pg_class"
         " WHERE relkind = 'r' AND relname IN ('cases', 'identity_records', 'audit_events',"
-        " 'rescue_events', 'case_exploitation_types', 'transfers', 'transfer_acts')"
+        " 'rescue_events', 'case_exploitation_types', 'transfers', 'transfer_acts', 'referrals',"
+        " 'referral_acts', 'deadlines')"
         " ORDER BY relname"
     )
     return {"database_bytes": database, "tables": {r["relname"]: r["bytes"] for r in tables}}
@@ -337,7 +470,7 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
     connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
     started = time.perf_counter()
     target = None
-    counted = {"cases": 0, "events": 0, "transfers": 0}
+    counted = {"cases": 0, "events": 0, "transfers": 0, "referrals": 0, "deadlines": 0}
     try:
         for batch, made in _generate(runtime, rng, agencies, cases):
             async with connection.transaction():
@@ -346,6 +479,8 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
             counted["cases"] += len(batch.cases)
             counted["events"] += len(batch.history)
             counted["transfers"] += len(batch.transfers)
+            counted["referrals"] += len(batch.referrals)
+            counted["deadlines"] += len(batch.deadlines)
         await connection.execute("ANALYZE")
         seconds = time.perf_counter() - started
         size = await _size(connection)
@@ -358,6 +493,8 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
         "cases": counted["cases"],
         "history_events": counted["events"],
         "transfers": counted["transfers"],
+        "referrals": counted["referrals"],
+        "deadlines": counted["deadlines"],
         "seconds": round(seconds, 1),
         "case_id": str(target[0]),
         "filter": {"home_state": LARGEST_HOME, "stage": COMMON_STAGE},

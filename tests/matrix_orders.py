@@ -19,6 +19,11 @@ def _issue(h: Any, c: Any) -> Request:
     if Permission.ORDERS_ISSUE not in c.permissions:
         seized = Seized(h)
         return f"/v1/cases/{seized.case.id}/orders", {"json": seized.order("placement")}
+    if AgencyType(c.agency.type) is AgencyType.LEGAL_SERVICES:
+        # A legal services authority makes one kind of order: the decision of a claim before it.
+        from tests.matrix_compensation import compensation_decision
+
+        return compensation_decision(h, c)
     track = "adult" if AgencyType(c.agency.type) is AgencyType.MAGISTRATE else "child"
     seized = Seized(h, track=track, authority=c.agency, state=c.agency.state)
     body = {**seized.order("placement"), "issuing_members": [str(c.user.id)]}
@@ -62,6 +67,7 @@ def _list(h: Any, c: Any) -> Request:
 ORDER_BUILDERS: dict[tuple[str, str], Callable[[Any, Any], Request]] = {
     ("POST", "/v1/cases/{case_id}/orders"): _issue,
     ("GET", "/v1/cases/{case_id}/orders"): _list,
+    ("GET", "/v1/deadlines"): lambda h, c: ("/v1/deadlines?status=overdue&owed_by_me=true", {}),
     ("POST", "/v1/cases/{case_id}/absconded-report"): _report("absconded-report", "interim_care"),
     ("POST", "/v1/cases/{case_id}/return-report"): _report("return-report", "absconded", "interim_care"),
     ("POST", "/v1/cases/{case_id}/death-report"): _report("death-report", "interim_care"),

@@ -66,6 +66,11 @@ class Seized:
         )
         self.set_stage(self.stage)
 
+    def reauth(self) -> None:
+        """Fresh tokens (after the test's clock moved past their lifetime)."""
+        for name, user in self.users.items():
+            self.headers[name] = self.h.auth(user)
+
     def set_stage(self, stage: str, before_exit: str | None = None) -> None:
         self.h.sql(
             "UPDATE cases SET stage = :s, stage_before_exit = :b WHERE id = :i",

@@ -23,8 +23,11 @@ from app.auth.permissions import (
     machine_grantable,
 )
 from tests.harness import PASSWORD, Harness
+from tests.matrix_aftercare import AFTERCARE_BUILDERS
+from tests.matrix_compensation import COMPENSATION_BUILDERS
 from tests.matrix_documents import DOCUMENT_BUILDERS, DOCUMENT_PREFERRED_TYPES
 from tests.matrix_orders import ORDER_BUILDERS
+from tests.matrix_referrals import REFERRAL_BUILDERS, REFERRAL_PREFERRED_TYPES, through_legal_aid
 from tests.matrix_transfers import TRANSFER_BUILDERS, TRANSFER_PREFERRED_TYPES
 from tests.routes import PUBLIC, api_routes
 
@@ -227,13 +230,19 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
     **DOCUMENT_BUILDERS,
     **TRANSFER_BUILDERS,
     **ORDER_BUILDERS,
+    **AFTERCARE_BUILDERS,
+    **REFERRAL_BUILDERS,
+    **COMPENSATION_BUILDERS,
 }
+# A legal services authority reaches a case only through an accepted legal_aid referral.
+BUILDERS.update(through_legal_aid(BUILDERS))
 
 # Routes whose actor must be of particular agency types (an escorting unit is police, a DCPU or
 # a home, never an NGO): the principal is made in the first listed type where its role is valid.
 PREFERRED_TYPES: dict[tuple[str, str], list[AgencyType]] = {
     **DOCUMENT_PREFERRED_TYPES,
     **TRANSFER_PREFERRED_TYPES,
+    **REFERRAL_PREFERRED_TYPES,
 }
 
 
@@ -324,7 +333,11 @@ def test_anonymous_gets_401(h: Harness, method: str, path: str, permission: Perm
         case_id=uuid.uuid4(),
         rescue_event_id=uuid.uuid4(),
         transfer_id=uuid.uuid4(),
+        referral_id=uuid.uuid4(),
+        claim_id=uuid.uuid4(),
         document_id=uuid.uuid4(),
+        service_id=uuid.uuid4(),
+        consent_id=uuid.uuid4(),
         role="x",
     )
     response = h.client.request(method, url)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, literal_column, or_, select, true
 
 from app.access.binds import caller_agency, caller_id, caller_state
 from app.access.escalation import escalated_now
@@ -24,6 +24,9 @@ from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Ro
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseAssignee, RescueEvent, RescueEventAgency
 from app.cases.vocab import SAFETY_WHEN_FAMILY_COMPLICIT, IdentityField, Purpose, Sensitivity
+from app.compensation.models import CompensationClaim
+from app.referrals.models import Referral
+from app.referrals.policy import PROVIDERS, ReferralType, service_roles
 from app.transfers.models import Transfer
 from app.transfers.policy import ESCORTING, ORDERED_ON, RECEIVER_SEES, Status
 
@@ -175,6 +178,49 @@ def _oversight(s: Shape) -> ColumnElement[bool] | None:
     )
 
 
+def _referral(kind: ReferralType) -> Callable[[Shape], ColumnElement[bool] | None]:
+    """``referral:<type>``: the agency giving the service, while its referral of this type is
+    accepted (not while it is only requested: it decides on the referral alone; and no longer
+    once it is completed, declined or withdrawn)."""
+
+    def rule(s: Shape) -> ColumnElement[bool] | None:
+        if s.agency_type not in PROVIDERS[kind] or not _acts_as(s, service_roles(s.agency_type)):
+            return None
+        return exists(
+            select(Referral.id).where(
+                Referral.case_id == Case.id,
+                Referral.receiving_agency_id == caller_agency(),
+                # Constants written in, as the partial index ix_referrals_accepted_receiver says.
+                Referral.type == literal_column(f"'{kind.value}'"),
+                Referral.status == literal_column("'accepted'"),
+            )
+        )
+
+    return rule
+
+
+def referral_relation(kind: ReferralType) -> str:
+    return f"referral:{kind.value}"
+
+
+def _compensation_forum(s: Shape) -> ColumnElement[bool] | None:
+    """The legal services authority before which a compensation claim of the case is open:
+    applied for (it must read the case to decide) or decided and not yet paid in full (it pays
+    her). Once the claim is paid in full, rejected or withdrawn its view of the case ends."""
+    if s.agency_type is not AgencyType.LEGAL_SERVICES:
+        return None
+    if not _acts_as(s, frozenset({Role.LEGAL_AID_OFFICER})):
+        return None
+    return exists(
+        select(CompensationClaim.id).where(
+            CompensationClaim.case_id == Case.id,
+            CompensationClaim.forum_agency_id == caller_agency(),
+            # As the partial index ix_compensation_claims_open_forum says.
+            CompensationClaim.ended_at.is_(None),
+        )
+    )
+
+
 RELATIONS: dict[str, Callable[[Shape], ColumnElement[bool] | None]] = {
     "owner": _owner,
     "competent_authority": _competent_authority,
@@ -187,6 +233,8 @@ RELATIONS: dict[str, Callable[[Shape], ColumnElement[bool] | None]] = {
     "transfer_receiver_ordered": _transfer_receiver_ordered,
     "transfer_escort": _transfer_escort,
     "oversight": _oversight,
+    "compensation_forum": _compensation_forum,
+    **{referral_relation(kind): _referral(kind) for kind in ReferralType},
 }
 
 # Relations held internally under a name of their own, shown to callers as another (the
@@ -273,6 +321,13 @@ CASEWORK = frozenset({"assignees"})
 SAFETY = frozenset({"placement", "placement_agency_id"})
 # The orders made on the case (their reading shows only what the field set allows).
 ORDERS = frozenset({"orders"})
+# The case's deadlines (GET /v1/deadlines; the case list's ``overdue`` filter).
+DEADLINES = frozenset({"deadlines"})
+# Follow-up visits, rehabilitation services and an adult's consents (their dates, kinds, risk);
+# and what was written in them (a visit's findings, a service's notes: case reports that JJ s.99
+# keeps confidential), for those holding her.
+AFTERCARE = frozenset({"aftercare"})
+AFTERCARE_FINDINGS = frozenset({"aftercare_findings"})
 
 ALL_IDENTITY = frozenset(IdentityField)
 # What an escort needs to take her home and hand her over, read only with purpose ``escort``.
@@ -290,6 +345,32 @@ ESCORT_IDENTITY = frozenset(
 # What the shelter holding her needs to know her by.
 PLACEMENT_IDENTITY = frozenset(
     {IdentityField.NAMES, IdentityField.ALIASES, IdentityField.PHOTO_REF, IdentityField.DATE_OF_BIRTH}
+)
+# What a home verification or family tracing needs to find her family and know them: who she is
+# and what she was called, her family's names, where home is and how to reach it. Not her date
+# of birth, school, present address, ID numbers or bank details.
+TRACING_IDENTITY = frozenset(
+    {
+        IdentityField.NAMES,
+        IdentityField.ALIASES,
+        IdentityField.PHOTO_REF,
+        IdentityField.FAMILY_NAMES,
+        IdentityField.HOME_ADDRESS,
+        IdentityField.HOME_VILLAGE,
+        IdentityField.PHONES,
+    }
+)
+# What a legal services authority needs to decide a claim and pay her: who she is, her date of
+# birth (a child's award is kept in deposit until she comes of age), her identity documents and
+# her bank account. Not where she lives or is sheltered, nor her family: the money goes to an
+# account, and an address can lead back to her.
+COMPENSATION_IDENTITY = frozenset(
+    {
+        IdentityField.NAMES,
+        IdentityField.DATE_OF_BIRTH,
+        IdentityField.ID_NUMBERS,
+        IdentityField.BANK_DETAILS,
+    }
 )
 # Escort is for the escorting unit of a transfer (a later relation), not for these.
 CASE_PURPOSES = frozenset(Purpose) - {Purpose.ESCORT}
@@ -315,12 +396,30 @@ NOTHING = FieldSet(frozenset(), frozenset(), frozenset())
 # the assigned staff (see ``field_set``); commissions and auditors never receive identity.
 FIELD_SETS: dict[str, FieldSet] = {
     "owner": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY | ORDERS,
+        CORE
+        | JURISDICTION
+        | ATTRIBUTES
+        | CONTEXT
+        | CASEWORK
+        | SAFETY
+        | ORDERS
+        | DEADLINES
+        | AFTERCARE
+        | AFTERCARE_FINDINGS,
         ALL_IDENTITY,
         CASE_PURPOSES,
     ),
     "competent_authority": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY | ORDERS,
+        CORE
+        | JURISDICTION
+        | ATTRIBUTES
+        | CONTEXT
+        | CASEWORK
+        | SAFETY
+        | ORDERS
+        | DEADLINES
+        | AFTERCARE
+        | AFTERCARE_FINDINGS,
         ALL_IDENTITY,
         CASE_PURPOSES,
     ),
@@ -328,35 +427,75 @@ FIELD_SETS: dict[str, FieldSet] = {
         CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
     ),
     "commission": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS | DEADLINES | AFTERCARE,
+        frozenset(),
+        frozenset(),
     ),
     "auditor": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | ORDERS, frozenset(), frozenset()
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | ORDERS | DEADLINES | AFTERCARE,
+        frozenset(),
+        frozenset(),
     ),
     # The shelter she is placed in: where she is (it holds her), who she is to receive and care
     # for her, read for producing her or at her own request; no family or home details.
     "placement": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | SAFETY | ORDERS,
+        CORE | JURISDICTION | ATTRIBUTES | SAFETY | ORDERS | AFTERCARE | AFTERCARE_FINDINGS,
         PLACEMENT_IDENTITY,
         frozenset({Purpose.PRODUCTION, Purpose.VICTIM_REQUEST}),
     ),
     # After an accepted transfer the sending side reads what it recorded, never identity again.
     "transfer_sender": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS | DEADLINES, frozenset(), frozenset()
     ),
     # The receiving side reads the case to answer the consultation; identity and safety data
     # from the order on (DOMAIN.md section 3).
     "transfer_receiver": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS, frozenset(), frozenset()
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | ORDERS | DEADLINES, frozenset(), frozenset()
     ),
     "transfer_receiver_ordered": FieldSet(
-        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | SAFETY | ORDERS, ALL_IDENTITY, CASE_PURPOSES
+        CORE | JURISDICTION | ATTRIBUTES | CONTEXT | SAFETY | ORDERS | DEADLINES,
+        ALL_IDENTITY,
+        CASE_PURPOSES,
     ),
     "transfer_escort": FieldSet(
         CORE | JURISDICTION | ATTRIBUTES, ESCORT_IDENTITY, frozenset({Purpose.ESCORT})
     ),
     # The WCDs overseeing an escalated transfer: where the case stands, nothing about her.
-    "oversight": FieldSet(CORE | JURISDICTION, frozenset(), frozenset()),
+    "oversight": FieldSet(CORE | JURISDICTION | DEADLINES, frozenset(), frozenset()),
+    # The forum of an open compensation claim: what the case is and who she is (the scheme's
+    # amounts follow her age, sex and the exploitation), the orders made on it, and, only for
+    # purpose ``compensation``, what paying her needs.
+    "compensation_forum": FieldSet(
+        CORE | ATTRIBUTES | ORDERS, COMPENSATION_IDENTITY, frozenset({Purpose.COMPENSATION})
+    ),
+    # The agency giving a referred service, while the referral is accepted: only what the service
+    # needs. Verifying a home or tracing a family needs where she is from and who her family is,
+    # read only for that purpose; legal aid her name, for a legal proceeding, with the case's
+    # context and orders; a place to stay, counselling, medical care, schooling and training
+    # need no identity (they meet her).
+    "referral:home_verification": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES, TRACING_IDENTITY, frozenset({Purpose.HOME_VERIFICATION})
+    ),
+    "referral:family_tracing": FieldSet(
+        CORE | JURISDICTION | ATTRIBUTES, TRACING_IDENTITY, frozenset({Purpose.FAMILY_TRACING})
+    ),
+    # Legal aid reads her consents and whether her stay is covered (an over-stay is its case to
+    # bring), and the services she has, not what was written in them.
+    "referral:legal_aid": FieldSet(
+        CORE | ATTRIBUTES | CONTEXT | ORDERS | AFTERCARE,
+        frozenset({IdentityField.NAMES}),
+        frozenset({Purpose.LEGAL_PROCEEDING}),
+    ),
+    **{
+        referral_relation(kind): FieldSet(CORE | ATTRIBUTES, frozenset(), frozenset())
+        for kind in (
+            ReferralType.SHELTER,
+            ReferralType.COUNSELLING,
+            ReferralType.MEDICAL,
+            ReferralType.EDUCATION,
+            ReferralType.VOCATIONAL_TRAINING,
+        )
+    },
 }
 
 
@@ -373,6 +512,17 @@ NOTE_CLASSES: dict[str, frozenset[Sensitivity]] = {
     "transfer_receiver_ordered": frozenset(Sensitivity),
     "transfer_escort": frozenset({Sensitivity.GENERAL}),
     "oversight": frozenset(),
+    "compensation_forum": frozenset({Sensitivity.GENERAL}),
+    # A service reads the notes its work needs: counsellors, doctors and the home taking her in
+    # read the medical and counselling notes too.
+    "referral:home_verification": frozenset({Sensitivity.GENERAL}),
+    "referral:family_tracing": frozenset({Sensitivity.GENERAL}),
+    "referral:shelter": frozenset({Sensitivity.GENERAL, Sensitivity.MEDICAL_COUNSELLING}),
+    "referral:counselling": frozenset({Sensitivity.GENERAL, Sensitivity.MEDICAL_COUNSELLING}),
+    "referral:medical": frozenset({Sensitivity.GENERAL, Sensitivity.MEDICAL_COUNSELLING}),
+    "referral:education": frozenset({Sensitivity.GENERAL}),
+    "referral:vocational_training": frozenset({Sensitivity.GENERAL}),
+    "referral:legal_aid": frozenset({Sensitivity.GENERAL}),
 }
 # Relations through which notes are written: the owning agency, the authority seized and the
 # shelter she is placed in.

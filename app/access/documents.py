@@ -13,6 +13,8 @@ from sqlalchemy import ColumnElement, exists, false, or_, select
 
 from app.access.binds import caller_agency
 from app.access.cases import (
+    NOTE_CLASSES,
+    RELATIONS,
     Shape,
     relation_columns,
     sees_identity_within,
@@ -45,6 +47,12 @@ DOCUMENT_CLASSES: dict[str, frozenset[Sensitivity]] = {
     "transfer_sender": _BUNDLE_READ,
     # The shelter holding her: care plans, medical and counselling reports.
     "placement": _BUNDLE_READ,
+    # An agency giving a referred service, while the referral is accepted: the classes its work
+    # needs (as for notes), never identity or safety documents.
+    **{name: NOTE_CLASSES[name] for name in RELATIONS if name.startswith("referral:")},
+    # The forum of an open compensation claim: the FIR, the orders, the general papers a
+    # decision rests on; never identity, medical or safety documents.
+    "compensation_forum": GENERAL_ONLY,
 }
 
 
@@ -78,8 +86,12 @@ DOCUMENT_SCOPES: dict[str, Callable[[Shape], ColumnElement[bool]]] = {
 }
 
 # Relations through which documents are uploaded: the owning agency and the authority seized (as
-# for notes), and the shelter she is placed in; each only in the classes it reads.
-DOCUMENT_UPLOADERS = frozenset({"owner", "competent_authority", "placement"})
+# for notes), the shelter she is placed in, and an agency giving a referred service (its report:
+# a home verification is completed with one); each only in the classes it reads.
+DOCUMENT_UPLOADERS = frozenset(
+    {"owner", "competent_authority", "placement"}
+    | {name for name in RELATIONS if name.startswith("referral:")}
+)
 
 
 def _narrowed(principal: Principal, relation: str, *, assigned: bool) -> frozenset[Sensitivity]:

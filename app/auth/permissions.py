@@ -47,6 +47,21 @@ class Permission(StrEnum):
     # holding her (absconded, returned, deceased).
     ORDERS_ISSUE = "orders:issue"
     CASES_REPORT = "cases:report"
+    # Follow-up visits, rehabilitation services and an adult's consents: facts recorded by the
+    # agency holding her and her shelter.
+    AFTERCARE_RECORD = "aftercare:record"
+    # Referrals (DOMAIN.md section 3): the referring side asks and withdraws, the receiving side
+    # answers (accepts, declines, completes); one permission per kind of actor, as for transfers.
+    REFERRALS_CREATE = "referrals:create"  # the owner's staff, the CWC / Magistrate seized
+    REFERRALS_READ = "referrals:read"
+    REFERRALS_ANSWER = "referrals:answer"  # the receiving agency's staff
+    REFERRALS_WITHDRAW = "referrals:withdraw"  # the referring side
+    # Compensation claims (DOMAIN.md section 3): the filing side files and withdraws, the forum
+    # (a legal services authority) records what it pays; its decision is an order
+    # (``orders:issue``).
+    COMPENSATION_FILE = "compensation:file"  # the owner's staff, the authority seized, legal aid
+    COMPENSATION_READ = "compensation:read"
+    COMPENSATION_DISBURSE = "compensation:disburse"  # the forum's legal aid officers
 
 
 class Role(StrEnum):
@@ -95,9 +110,18 @@ _CASE_CREATORS = {
     P.CASES_UPDATE,
     P.CASES_PRODUCE,
     P.CASES_REPORT,
+    P.AFTERCARE_RECORD,
     P.IDENTITY_READ,
     P.IDENTITY_SEARCH,
     P.IDENTITY_UPDATE,
+    # Case staff refer their cases, and receive referrals of the services their agency gives.
+    P.REFERRALS_CREATE,
+    P.REFERRALS_READ,
+    P.REFERRALS_ANSWER,
+    P.REFERRALS_WITHDRAW,
+    # Case staff file compensation claims for the cases their agency owns.
+    P.COMPENSATION_FILE,
+    P.COMPENSATION_READ,
 }
 _IDENTITY_READERS = {
     P.CASES_READ,
@@ -112,6 +136,14 @@ _IDENTITY_READERS = {
     P.IDENTITY_SEARCH,
     P.IDENTITY_UPDATE,
     P.NOTES_WRITE,
+    # A CWC or Magistrate directs a home verification (or another service) and may withdraw it;
+    # it gives no service, so it does not answer referrals.
+    P.REFERRALS_CREATE,
+    P.REFERRALS_READ,
+    P.REFERRALS_WITHDRAW,
+    # A CWC or Magistrate may send her claim to the legal services authority (BNSS s.396(2)).
+    P.COMPENSATION_FILE,
+    P.COMPENSATION_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -131,12 +163,34 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.POLICE_OFFICER: frozenset(_EVERY_PERSON | _CASE_CREATORS),
     Role.CWC_MEMBER: frozenset(_EVERY_PERSON | _IDENTITY_READERS | {P.TRANSFERS_ACCEPT, P.ORDERS_ISSUE}),
     Role.MAGISTRATE: frozenset(_EVERY_PERSON | _IDENTITY_READERS | {P.ORDERS_ISSUE}),
-    # Legal services reach cases through compensation claims (compensation_forum), which come
-    # with the transfers issue; until then they hold no case permission.
-    Role.LEGAL_AID_OFFICER: frozenset(_EVERY_PERSON),
+    # Legal services receive legal_aid referrals: they read and answer them, and while one is
+    # accepted read the case (the relation ``referral:legal_aid``: her names only, for a legal
+    # proceeding) and its general documents; and while a compensation claim before it is open,
+    # through ``compensation_forum``.
+    Role.LEGAL_AID_OFFICER: frozenset(
+        _EVERY_PERSON
+        | {
+            P.CASES_READ,
+            P.IDENTITY_READ,
+            P.DOCUMENTS_READ,
+            P.REFERRALS_READ,
+            P.REFERRALS_ANSWER,
+            # Compensation (``compensation_forum``): it files a claim for a victim it gives legal
+            # aid to, decides the claims before its authority by order (only that kind of order:
+            # ``app.orders.service``) and records what it pays.
+            P.COMPENSATION_FILE,
+            P.COMPENSATION_READ,
+            P.COMPENSATION_DISBURSE,
+            P.ORDERS_ISSUE,
+        }
+    ),
     # Commissions and auditors never receive identity (DOMAIN.md section 6).
-    Role.COMMISSION_OFFICER: frozenset(_EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ}),
-    Role.AUDITOR: frozenset(_EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ}),
+    Role.COMMISSION_OFFICER: frozenset(
+        _EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ}
+    ),
+    Role.AUDITOR: frozenset(
+        _EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ}
+    ),
     Role.AGENCY_ADMIN: frozenset(_EVERY_PERSON | {P.USERS_READ, P.USERS_MANAGE, P.CLIENTS_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset(
         _EVERY_PERSON | {P.AGENCIES_MANAGE, P.AGENCY_ADMINS_MANAGE, P.METRICS_READ}
@@ -189,6 +243,12 @@ MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
         P.TRANSFERS_CANCEL,
         P.TRANSFERS_ESCALATE,
         P.ORDERS_ISSUE,
+        # Referrals are not here: asking an agency for a service, and answering as the agency
+        # that gives it, are what an agency's own case system does for it. A client acts as its
+        # agency's staff, never as a CWC or Magistrate (``app.referrals.policy``), and the case
+        # it reaches through an accepted referral comes without identity (``field_set``).
+        # Nor are compensation claims: filing one and recording a payment are facts an agency's
+        # system may report; the decision is an order, and so never a client's.
         P.PROFILE_PASSWORD,
         P.AGENCIES_MANAGE,
         P.AGENCY_ADMINS_MANAGE,

@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.aftercare.policy import aftercare_actions
 from app.agencies.models import Agency
 from app.audit.events import Actor, Change, ObjectRef, record_event
 from app.auth.permissions import POLICE_AGENCY_TYPES, AgencyType, Permission, Role
@@ -21,6 +22,7 @@ from app.cases.schemas import AssigneesSet, CaseUpdate, ProductionReport
 from app.cases.service import get_case_row
 from app.cases.vocab import Stage, Track
 from app.concurrency import stale
+from app.deadlines import service as deadlines
 from app.errors import Problem
 from app.runtime import Runtime
 from app.users.models import User, UserRole
@@ -47,6 +49,8 @@ def allowed_actions(principal: Principal, case: Case, relations: set[str]) -> li
         actions.append("production-report")
     if relations & HOLDERS and principal.can(Permission.CASES_REPORT):
         actions += report_actions(Stage(case.stage))
+    if principal.can(Permission.AFTERCARE_RECORD):
+        actions += aftercare_actions(Track(case.track), Stage(case.stage), relations)
     return actions
 
 
@@ -253,6 +257,15 @@ async def report_production(
         },
         runtime.now(),
     )
+    if case.track == Track.CHILD.value:
+        # JJ s.31 excludes the journey from the 24 hours; the inquiry's four months (s.36(4))
+        # run from this first production, owed by the CWC holding the case.
+        await deadlines.extend(session, case.id, "JJ31_PRODUCTION", data.journey_hours)
+        await deadlines.meet(session, case.id, ["JJ31_PRODUCTION"], data.occurred_at)
+        await deadlines.start(
+            session, runtime.settings, case.id, "JJ36_FINAL_ORDER", data.occurred_at,
+            authority.id, ("case", case.id),
+        )  # fmt: skip
     ref = ObjectRef("case", case.id)
     await record_event(
         session,

@@ -121,6 +121,9 @@ async def list_cases(
     owner_agency_id: Annotated[uuid.UUID | None, Query()] = None,
     exploitation_type: Annotated[ExploitationType | None, Query()] = None,
     assigned_to_me: Annotated[bool, Query()] = False,
+    overdue: Annotated[
+        bool, Query(description="Only cases with an overdue deadline (at the request's clock).")
+    ] = False,
     flag: Annotated[
         list[str] | None,
         Query(description="trafficker_contact, family_complicity or possible_repeat; repeatable"),
@@ -151,6 +154,7 @@ async def list_cases(
         "owner_agency_id": owner_agency_id,
         "exploitation_type": exploitation_type.value if exploitation_type else None,
         "assigned_to_me": assigned_to_me,
+        "overdue": overdue,
         "flags": flags,
         "opened_from": opened_from,
         "opened_to": opened_to,

@@ -44,6 +44,7 @@ from app.access.cases import (
     visible_cases,
     visible_of,
 )
+from app.access.deadlines import HAS_OVERDUE_DEADLINE
 from app.agencies.models import Agency
 from app.audit.access_log import access_entry, write_access_now
 from app.audit.events import Actor, Change, ObjectRef, record_event
@@ -67,8 +68,9 @@ from app.cases.models import (
     RescueEventAgency,
 )
 from app.cases.schemas import CaseCreate, RescueEventCreate, RescueEventRead, VictimInput
-from app.cases.vocab import RescueType, Stage
+from app.cases.vocab import RescueType, Stage, Track
 from app.db import AnySelect, UTCDateTime, dialect_name
+from app.deadlines import service as deadlines
 from app.errors import Problem, not_found
 from app.pagination import decode_cursor, split_page
 from app.runtime import Runtime
@@ -161,6 +163,12 @@ async def _open_case(
     types = sorted({t.value for t in victim.exploitation_types})
     await session.execute(insert(CaseExploitation), [{"case_id": case_id, "type": t} for t in types])
     await vault.store_identity(session, runtime.cipher, runtime.blind_index, case_id, victim.identity)
+    if victim.track is Track.CHILD:
+        # JJ s.31: a child is produced before the CWC within 24 hours of the rescue.
+        await deadlines.start(
+            session, runtime.settings, case_id, "JJ31_PRODUCTION", event.occurred_at,
+            principal.agency_id, ("case", case_id),
+        )  # fmt: skip
     repeat = await vault.flag_possible_repeats(session, runtime.blind_index, case, victim.identity)
     kinds = sorted({kind for kind, _ in vault.search_terms(victim.identity)})
     if kinds:
@@ -411,6 +419,12 @@ def _page_select(
         )
     if "assigned_to_me" in filters:
         statement = statement.where(ASSIGNED_TO_CALLER)
+    if "overdue" in filters:
+        # As with flags: only through relations whose field set holds the deadlines.
+        holders = [
+            c for name, c in relations_of(shape).items() if "deadlines" in FIELD_SETS[name].case_fields
+        ]
+        statement = statement.where(or_(*holders) if holders else false(), HAS_OVERDUE_DEADLINE)
     if flags:
         # A filter answers for the field it filters on: only through relations whose field set
         # holds the flags (an escort or an overseeing WCD must not learn of family complicity by
@@ -562,10 +576,11 @@ async def list_cases(
     values = {
         name: value
         for name, value in filters.items()
-        if name not in ("flags", "assigned_to_me") and value is not None
+        if name not in ("flags", "assigned_to_me", "overdue") and value is not None
     }
-    if filters.get("assigned_to_me"):
-        values["assigned_to_me"] = True
+    for name in ("assigned_to_me", "overdue"):
+        if filters.get(name):
+            values[name] = True
     if cursor is not None:
         values["after_updated"], values["after_id"] = decode_cursor(cursor, datetime, uuid.UUID)
     statement, names = _page_select(

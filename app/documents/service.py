@@ -30,6 +30,7 @@ from app.auth.current import first_checked
 from app.auth.principal import Principal
 from app.cases.service import CaseView, get_case_row, get_case_view
 from app.cases.vocab import Purpose, Sensitivity
+from app.deadlines import service as deadlines
 from app.documents.content import ALLOWED_MEDIA_TYPES
 from app.documents.models import Document
 from app.documents.schemas import DocumentKind, DocumentRead
@@ -43,6 +44,10 @@ log = logging.getLogger("homecoming.documents")
 MAX_LISTED = 200
 # Classes whose content is read only with a stated purpose (DOMAIN.md section 6).
 PURPOSE_BOUND = frozenset({Sensitivity.IDENTITY, Sensitivity.SAFETY})
+
+
+# The document whose upload discharges a deadline (DOMAIN.md section 7).
+MEETS = {DocumentKind.SIR: "JJ36_SIR", DocumentKind.AGE_DETERMINATION: "JJ94_AGE"}
 
 
 def document_context(document_id: uuid.UUID, case_id: uuid.UUID, sensitivity: str) -> bytes:
@@ -118,6 +123,10 @@ async def upload_document(
     try:
         session.add(document)
         await session.flush()
+        # The social investigation report and the age determination discharge their deadlines.
+        met = MEETS.get(kind)
+        if met is not None:
+            await deadlines.meet(session, case.id, [met], occurred_at or runtime.now())
         ref = ObjectRef("document", document_id)
         await record_event(
             session,

@@ -99,6 +99,24 @@ async def _transfer(
     return read.model_dump(mode="json")
 
 
+async def _referral(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.referrals.service import read_referral
+
+    read = await read_referral(session, principal, id_)
+    return read.model_dump(mode="json")
+
+
+async def _compensation_claim(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.compensation.service import read_claim
+
+    read = await read_claim(session, principal, id_)
+    return read.model_dump(mode="json")
+
+
 async def _order(
     session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
 ) -> dict[str, Any]:
@@ -108,9 +126,38 @@ async def _order(
     return read.model_dump(mode="json")
 
 
+async def _visit(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.aftercare.visits import visit_receipt
+
+    return (await visit_receipt(session, runtime, principal, id_)).model_dump(mode="json")
+
+
+async def _service(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.aftercare.services import service_receipt
+
+    return (await service_receipt(session, principal, id_)).model_dump(mode="json")
+
+
+async def _consent(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: uuid.UUID
+) -> dict[str, Any]:
+    from app.aftercare.consents import consent_receipt
+
+    return (await consent_receipt(session, runtime, principal, id_)).model_dump(mode="json")
+
+
 READERS: dict[str, Reader] = {
+    "follow_up_visit": _visit,
+    "rehabilitation_service": _service,
+    "consent": _consent,
     "order": _order,
     "transfer": _transfer,
+    "referral": _referral,
+    "compensation_claim": _compensation_claim,
     "note": _note,
     "document": _document,
     "agency": _agency,

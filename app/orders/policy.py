@@ -1,7 +1,8 @@
 """Which orders move a case, and where to: DOMAIN.md section 2's table as data.
 
 An order is issued by the authority seized of the case, of its track: a CWC for a child, a
-Magistrate for an adult. Each kind names, per track, the stages it may be issued at and the stage
+Magistrate for an adult; a compensation decision by the legal services authority before which
+the claim is (``FORUM_KINDS``). Each kind names, per track, the stages it may be issued at and the stage
 it moves the case to (``None``: the case keeps its stage). Transfer and escort orders are not
 here: they are made only by the transfer's ``order`` and ``assign-escort`` actions.
 """
@@ -24,12 +25,17 @@ class OrderKind(StrEnum):
     CLOSURE = "closure"
     AGED_OUT = "aged_out"
     DISCLOSURE_PERMISSION = "disclosure_permission"
+    # BNSS 2023 s.396: the decision on a compensation claim, by its forum (a DLSA / SLSA).
+    COMPENSATION_DECISION = "compensation_decision"
     # Made by the transfer's actions only (refused at POST /v1/cases/{case_id}/orders).
     TRANSFER = "transfer"
     ESCORT = "escort"
 
 
 TRANSFER_KINDS = frozenset({OrderKind.TRANSFER, OrderKind.ESCORT})
+# Orders not of the authority seized but of a claim's forum: they decide the claim and leave the
+# case as it is.
+FORUM_KINDS = frozenset({OrderKind.COMPENSATION_DECISION})
 
 # The authority that issues a track's orders (DOMAIN.md section 2).
 AUTHORITY_OF = {Track.CHILD: AgencyType.CWC, Track.ADULT: AgencyType.MAGISTRATE}
@@ -111,6 +117,12 @@ MOVES: dict[OrderKind, dict[Track, Move]] = {
         Track.CHILD: Move(frozenset(Stage) - {S.CLOSED}),
         Track.ADULT: Move(frozenset(Stage) - {S.CLOSED}),
     },
+    # A claim is decided whatever the case's stage, closed included: her right to compensation
+    # does not end with her case file (the claim's own state decides: app.compensation).
+    OrderKind.COMPENSATION_DECISION: {
+        Track.CHILD: Move(frozenset(Stage)),
+        Track.ADULT: Move(frozenset(Stage)),
+    },
 }
 
 # The statute each kind is issued under, when the order does not name its own.
@@ -123,6 +135,7 @@ LEGAL_BASIS: dict[OrderKind, dict[Track, str]] = {
     OrderKind.CLOSURE: {Track.CHILD: "JJ Act 2015 s.40(4)", Track.ADULT: "ITPA 1956 s.17"},
     OrderKind.AGED_OUT: {Track.CHILD: "JJ Model Rules 2016 r.25"},
     OrderKind.DISCLOSURE_PERMISSION: {Track.CHILD: "JJ Act 2015 s.74(1)", Track.ADULT: "BNS 2023 s.72"},
+    OrderKind.COMPENSATION_DECISION: {Track.CHILD: "BNSS 2023 s.396", Track.ADULT: "BNSS 2023 s.396"},
 }  # fmt: skip
 
 
@@ -153,7 +166,7 @@ def kinds_now(track: Track, stage: Stage) -> list[str]:
     return sorted(
         f"order:{kind.value}"
         for kind, moves in MOVES.items()
-        if track in moves and stage in moves[track].from_stages
+        if kind not in FORUM_KINDS and track in moves and stage in moves[track].from_stages
     )
 
 

@@ -40,8 +40,11 @@ async def issue_order(
     """An order of the CWC (child) or Magistrate (adult) seized of the case: placement, SIR
     direction, age determination, safe custody, final order, closure, aged out, disclosure
     permission. It moves the case's stage as DOMAIN.md section 2 says; an age determination
-    across 18 moves her to the other track, to be produced before its authority. Transfer and
-    escort orders are made by the transfer's actions and refused here."""
+    across 18 moves her to the other track, to be produced before its authority. A compensation
+    decision is the order of the legal services authority a claim is before (its legal aid
+    officers), naming the claim: it decides the claim (an award of 0 rejects it) and leaves the
+    case as it is. Transfer and escort orders are made by the transfer's actions and refused
+    here."""
     service.check_request(body, runtime.now())
     order = await service.issue_order(session, runtime, principal, case_id, body)
     return service.to_read(order, safety=True)

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from app.cases.schemas import Strict
 from app.cases.vocab import AgeBasis, IdentityField, Purpose
+from app.compensation.schemas import MAX_PAISE
 
 _TEXT = Field(default=None, min_length=1, max_length=4000)
 
@@ -81,6 +82,24 @@ class DisclosurePermission(OrderBase):
     fields: list[IdentityField] = Field(min_length=1)
 
 
+class CompensationDecision(OrderBase):
+    """The forum's decision on a claim (BNSS 2023 s.396): an award, or nothing (a refusal, with
+    its reason). Issued by legal aid officers of the legal services authority the claim is
+    before; ``issuing_members`` are its officers who made it."""
+
+    kind: Literal["compensation_decision"]
+    claim_id: uuid.UUID = Field(description="The open claim of this case before your authority.")
+    amount_awarded_paise: int = Field(
+        ge=0, le=MAX_PAISE, strict=True, description="The award, in paise; 0 rejects the claim."
+    )
+    refusal_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4000,
+        description="Why nothing is awarded: required with an award of 0, refused otherwise.",
+    )
+
+
 class TransferKindOrder(OrderBase):
     """Accepted by the schema only so that the refusal can say where such orders are made."""
 
@@ -96,6 +115,7 @@ OrderCreate = Annotated[
     | ClosureOrder
     | AgedOutOrder
     | DisclosurePermission
+    | CompensationDecision
     | TransferKindOrder,
     Field(discriminator="kind"),
 ]

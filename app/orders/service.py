@@ -2,7 +2,12 @@
 Magistrate, of the case's track), names the members who made it, and moves the case exactly as
 ``app.orders.policy.MOVES`` says, in one transaction with its audit event: the case is changed by a
 conditional UPDATE on the version and stage it was read at, so an order that raced another change
-of the case is a 409 and nothing of it is kept."""
+of the case is a 409 and nothing of it is kept.
+
+A compensation decision is the one order made by someone else: the legal services authority
+before which the claim is (its forum). It leaves the case as it is and moves the claim instead
+(``app.compensation.service.decide``), by a conditional UPDATE of the claim, in the same
+transaction."""
 
 from __future__ import annotations
 
@@ -23,6 +28,9 @@ from app.cases import changes
 from app.cases.models import Case
 from app.cases.service import get_case_row, get_case_view
 from app.cases.vocab import Stage, Track
+from app.compensation import service as compensation
+from app.compensation.policy import FORUM_ROLES
+from app.deadlines import service as deadlines
 from app.documents.models import Document
 from app.errors import Problem, not_found
 from app.orders import schemas
@@ -30,6 +38,8 @@ from app.orders.models import Order
 from app.orders.policy import (
     ADULT_AGE,
     AUTHORITY_OF,
+    FORUM_KINDS,
+    HOME_OUTCOMES,
     LEGAL_BASIS,
     MOVES,
     OUTCOMES,
@@ -41,7 +51,10 @@ from app.runtime import Runtime
 from app.transfers.models import Transfer
 from app.users.models import User, UserRole
 
-_AUTHORITY_ROLES = {Role.CWC_MEMBER.value, Role.MAGISTRATE.value}
+_AUTHORITY_ROLES = frozenset({Role.CWC_MEMBER.value, Role.MAGISTRATE.value})
+# Who sits on the bench that makes an order: the committee's or the court's members; for a
+# compensation decision, the legal services authority's officers.
+_FORUM_ROLES = frozenset(r.value for r in FORUM_ROLES)
 # Who prepares a social investigation report (JJ s.36): the DCPU, or an NGO it names.
 _INVESTIGATORS = frozenset({AgencyType.DCPU.value, AgencyType.NGO.value})
 # Orders that end her time under the case's care cannot be made while a transfer is open: the
@@ -63,6 +76,14 @@ def check_request(data: Any, now: datetime) -> None:
         )
     if data.occurred_at > now:
         raise _invalid("occurred_at", "in_future", "An order cannot have been made in the future.")
+    if OrderKind(data.kind) is OrderKind.COMPENSATION_DECISION and (
+        (data.amount_awarded_paise == 0) != (data.refusal_reason is not None)
+    ):
+        raise _invalid(
+            "refusal_reason",
+            "refusal_reason",
+            "A decision awarding nothing gives its refusal_reason; an award gives none.",
+        )
 
 
 def allowed_now(principal: Principal, case: Case, relations: set[str]) -> list[str]:
@@ -74,9 +95,14 @@ def allowed_now(principal: Principal, case: Case, relations: set[str]) -> list[s
     return found
 
 
-async def _members(session: AsyncSession, principal: Principal, members: list[uuid.UUID]) -> list[str]:
-    """The issuing members: active users of the caller's agency who sit on its bench or court,
-    the caller among them."""
+async def _members(
+    session: AsyncSession,
+    principal: Principal,
+    members: list[uuid.UUID],
+    roles: frozenset[str] = _AUTHORITY_ROLES,
+) -> list[str]:
+    """The issuing members: active users of the caller's agency who sit on its bench or court
+    (hold one of ``roles``), the caller among them."""
     wanted = set(members)
     if principal.id not in wanted:
         raise _invalid("issuing_members", "caller_missing", "The issuing members include you.")
@@ -87,7 +113,7 @@ async def _members(session: AsyncSession, principal: Principal, members: list[uu
             User.id.in_(wanted),
             colleagues(principal),
             User.active.is_(True),
-            UserRole.role.in_(_AUTHORITY_ROLES),
+            UserRole.role.in_(roles),
         )
     )
     if found.scalar_one() != len(wanted):
@@ -172,6 +198,12 @@ async def _kind_values(
             purpose=data.purpose.value,
             fields=sorted(f.value for f in data.fields),
         )
+    elif kind is OrderKind.COMPENSATION_DECISION:
+        details.update(claim_id=str(data.claim_id), amount_awarded_paise=data.amount_awarded_paise)
+        if data.refusal_reason is not None:
+            details["refusal_reason"] = data.refusal_reason
+        named.append(ObjectRef(compensation.OBJECT, data.claim_id))
+        return values, details, named  # the case itself is not changed
     values.setdefault("stage", target.value)
     return values, details, named
 
@@ -189,12 +221,18 @@ async def issue_order(
     track or stage does not take; an error of what the order carries is a 422."""
     case, relations, _ = await get_case_row(session, principal, case_id)
     track = Track(case.track)
-    if "competent_authority" not in relations or principal.agency_type is not AUTHORITY_OF[track]:
+    kind = OrderKind(data.kind)
+    claim = None
+    if kind is OrderKind.COMPENSATION_DECISION:
+        # By the claim's forum, not by the authority seized (403 / 422 / 409 there).
+        claim = await compensation.claim_to_decide(
+            session, principal, case.id, data.claim_id, data.occurred_at
+        )
+    elif "competent_authority" not in relations or principal.agency_type is not AUTHORITY_OF[track]:
         raise Problem(
             403,
             f"Orders on this case are made by the {AUTHORITY_OF[track].value} seized of it.",
         )
-    kind = OrderKind(data.kind)
     stage = Stage(case.stage)
     move = MOVES[kind].get(track)
     if move is None or stage not in move.from_stages:
@@ -212,7 +250,8 @@ async def issue_order(
         )
     if data.occurred_at < case.opened_at:
         raise _invalid("occurred_at", "before_rescue", "An order is made after the rescue.")
-    members = await _members(session, principal, data.issuing_members)
+    bench = _FORUM_ROLES if kind in FORUM_KINDS else _AUTHORITY_ROLES
+    members = await _members(session, principal, data.issuing_members, bench)
     if data.document_id is not None:
         found = await session.execute(
             select(Document.id).where(Document.id == data.document_id, Document.case_id == case.id)
@@ -228,12 +267,19 @@ async def issue_order(
         )
     before = {name: getattr(case, name) for name in values}
     now = runtime.now()
-    result = await session.execute(
-        update(Case)
-        .where(Case.id == case.id, Case.version == case.version, Case.stage == case.stage)
-        .values(**values, version=case.version + 1, updated_at=now)
-    )
-    if cast(CursorResult[Any], result).rowcount != 1:
+    # Every order of the authority moves (or at least re-versions) the case; a forum's order
+    # changes nothing of it.
+    result = None
+    if kind not in FORUM_KINDS:
+        result = await session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.version == case.version, Case.stage == case.stage)
+            .values(**values, version=case.version + 1, updated_at=now)
+            # Leave the loaded case as it was: _deadlines reads the stage before the order
+            # (the ORM's default would write the new values into it; refreshed at the end).
+            .execution_options(synchronize_session=False)
+        )
+    if result is not None and cast(CursorResult[Any], result).rowcount != 1:
         raise Problem(
             409,
             "The case changed at the same moment; read it again.",
@@ -255,6 +301,9 @@ async def issue_order(
     )
     session.add(order)
     await session.flush()
+    await _deadlines(session, runtime, case, order, values, data)
+    if claim is not None:
+        await compensation.decide(session, runtime, principal, claim, order.id, data)
     case_ref, order_ref = ObjectRef("case", case.id), ObjectRef("order", order.id)
     recorded = [Change(order_ref, "kind", kind.value)] + [
         Change(case_ref, name, _plain(value), _plain(before[name]))
@@ -271,6 +320,46 @@ async def issue_order(
     )
     await session.refresh(case)
     return order
+
+
+async def _deadlines(
+    session: AsyncSession,
+    runtime: Runtime,
+    case: Case,
+    order: Order,
+    values: dict[str, Any],
+    data: Any,
+) -> None:
+    """The deadlines the order starts, meets or ends (DOMAIN.md section 7). ``case`` is the
+    case as it was before the order."""
+    kind, at, source = OrderKind(order.kind), order.occurred_at, ("order", order.id)
+    settings = runtime.settings
+
+    async def start(rule_id: str, owed_by: uuid.UUID | None) -> None:
+        await deadlines.start(session, settings, case.id, rule_id, at, owed_by, source)
+
+    if kind in _ENDING or "track" in values:
+        reason = "the case was closed" if kind is OrderKind.CLOSURE else f"{kind.value} order"
+        # A compensation claim outlives the case file: its forum still owes the decision.
+        await deadlines.waive(session, case.id, reason, except_rules=[compensation.RULE])
+    if case.track == Track.CHILD.value and kind not in FORUM_KINDS:
+        await start("JJ101_APPEAL", None)  # s.101: a CWC order may be appealed within 30 days
+    if kind is OrderKind.AGE_DETERMINATION and "track" not in values:
+        await start("JJ94_AGE", case.owner_agency_id)
+    elif kind is OrderKind.SIR_DIRECTION:
+        investigator = data.investigator_agency_id or case.owner_agency_id
+        await start("JJ36_SIR", investigator)
+    elif kind is OrderKind.PLACEMENT and values["stage"] == Stage.INTERMEDIATE_CUSTODY.value:
+        if case.stage != values["stage"]:
+            await start("ITPA17_INTERMEDIATE", case.competent_authority_id)
+    elif kind is OrderKind.SAFE_CUSTODY:
+        await deadlines.meet(session, case.id, ["ITPA17_INTERMEDIATE"], at)
+        await start("ITPA17_SAFE_CUSTODY", case.competent_authority_id)
+    elif kind is OrderKind.FINAL_ORDER:
+        met = ["JJ36_FINAL_ORDER", "ITPA17_INTERMEDIATE", "ITPA17_SAFE_CUSTODY"]
+        await deadlines.meet(session, case.id, met, at)
+        if data.outcome in HOME_OUTCOMES:
+            await start("FOLLOW_UP_VISIT", case.owner_agency_id)
 
 
 def _plain(value: Any) -> Any:

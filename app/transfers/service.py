@@ -50,6 +50,7 @@ from app.cases.models import Case, CaseAssignee
 from app.cases.service import get_case_row
 from app.cases.vocab import Sex, Stage, Track
 from app.db import AnySelect, UTCDateTime
+from app.deadlines import service as deadlines
 from app.documents.models import Document
 from app.errors import Problem, not_found
 from app.orders.models import Order
@@ -700,6 +701,11 @@ async def _request_consultation(
     await session.execute(
         insert(TransferDocument), [{"transfer_id": transfer.id, "document_id": d} for d in wanted]
     )
+    await deadlines.start(
+        session, runtime.settings, transfer.case_id, "TRANSFER_CONSULTATION", occurred,
+        transfer.receiving_authority_id or transfer.receiving_agency_id, ("transfer", transfer.id),
+        due=transfer.consultation_due_at,
+    )  # fmt: skip
     await _event(session, principal, "consultation_requested", transfer, changes)
 
 
@@ -722,6 +728,9 @@ async def _answer_consultation(
         _occurred(body, runtime.now()),
         {"answer": body.answer.value, "reason": body.reason},
         {"consultation_answer": body.answer.value},
+    )
+    await deadlines.meet(
+        session, view.transfer.case_id, ["TRANSFER_CONSULTATION"], _occurred(body, runtime.now())
     )
     await _event(session, principal, "consultation_answered", view.transfer, changes)
 
@@ -752,6 +761,12 @@ async def _order(
         session, principal, transfer, "transfer", occurred, body.reasons, body.form_reference,
         {"objection_response": body.objection_response},
     )  # fmt: skip
+    if transfer.track == Track.CHILD.value:
+        # JJ s.101: the transfer order is a CWC order, appealable within 30 days like the others.
+        await deadlines.start(
+            session, runtime.settings, transfer.case_id, "JJ101_APPEAL", occurred, None,
+            ("order", order.id),
+        )  # fmt: skip
     changes = await _move(
         session,
         runtime,
@@ -770,6 +785,8 @@ async def _order(
     changes += await _move_case(
         session, runtime, principal, view, case, {"stage": Stage.IN_TRANSFER.value}
     )
+    # Ordered after the consultation went unanswered past its deadline: nothing is owed now.
+    await deadlines.waive(session, transfer.case_id, "ordered without an answer", source_id=transfer.id)
     await _event(session, principal, "ordered", transfer, changes, ObjectRef("order", order.id))
 
 
@@ -844,6 +861,10 @@ async def _assign_escort(
         {"order_id": str(order.id), "officers": officers, "travel_advance_paid": True},
         {"escort_agency_id": unit.id, "escort_due_at": day_end(occurred, ESCORT_DAYS)},
     )
+    await deadlines.start(
+        session, runtime.settings, transfer.case_id, "JJ95_ESCORT", occurred, unit.id,
+        ("transfer", transfer.id), due=transfer.escort_due_at,
+    )  # fmt: skip
     await _event(
         session, principal, "escort_assigned", transfer, changes,
         ObjectRef("order", order.id), ObjectRef("agency", unit.id),
@@ -881,7 +902,13 @@ async def _hand_over(
         {"receiving_officer": body.receiving_officer},
         {"acceptance_due_at": day_end(occurred, runtime.settings.transfer_acceptance_days)},
     )  # fmt: skip
-    await _event(session, principal, "handed_over", view.transfer, changes)
+    transfer = view.transfer
+    await deadlines.meet(session, transfer.case_id, ["JJ95_ESCORT"], occurred)
+    await deadlines.start(
+        session, runtime.settings, transfer.case_id, "TRANSFER_ACCEPTANCE", occurred,
+        transfer.receiving_agency_id, ("transfer", transfer.id), due=transfer.acceptance_due_at,
+    )  # fmt: skip
+    await _event(session, principal, "handed_over", transfer, changes)
 
 
 async def _accept(
@@ -907,12 +934,23 @@ async def _accept(
         "owner_agency_id": transfer.receiving_agency_id,
         "current_state": transfer.receiving_state,
         "current_district": receiving.district,
+        # She has left the shelter of the rescue state: its placement order is no longer the
+        # current one, so that shelter's relation (identity, safety data, records) ends here.
+        "placement_agency_id": None,
     }
     if transfer.receiving_authority_id is not None:
         values["competent_authority_id"] = transfer.receiving_authority_id
     # The sending side's staff were assigned to its case; the new owner's supervisor assigns anew.
     await session.execute(delete(CaseAssignee).where(CaseAssignee.case_id == case.id))
+    holders = {case.owner_agency_id: transfer.receiving_agency_id}
+    if transfer.receiving_authority_id is not None and case.competent_authority_id is not None:
+        holders[case.competent_authority_id] = transfer.receiving_authority_id
     changes += await _move_case(session, runtime, principal, view, case, values)
+    await deadlines.meet(
+        session, transfer.case_id, ["TRANSFER_ACCEPTANCE"], _occurred(data, runtime.now())
+    )
+    # The case's open deadlines (the inquiry's four months...) are now the new holder's.
+    await deadlines.move_with_case(session, transfer.case_id, holders)
     await _event(session, principal, "accepted", transfer, changes, ObjectRef("agency", receiving.id))
 
 
@@ -943,6 +981,7 @@ async def _back_to_sender(
         changes += await _move_case(
             session, runtime, principal, view, case, {"stage": transfer.stage_before}
         )
+    await deadlines.waive(session, transfer.case_id, f"the transfer was {event}", source_id=transfer.id)
     await _event(session, principal, event, transfer, changes)
 
 
@@ -971,6 +1010,7 @@ async def _report_absconded(
         case,
         {"stage": Stage.ABSCONDED.value, "stage_before_exit": transfer.stage_before},
     )
+    await deadlines.waive(session, transfer.case_id, "she absconded in transit", source_id=transfer.id)
     await _event(session, principal, "absconded_in_transit", transfer, changes)
 
 
@@ -1003,6 +1043,7 @@ async def _border_handover(
             "closure_reason": "repatriated_abroad",
         },
     )
+    await deadlines.waive(session, transfer.case_id, "repatriated abroad")
     await _event(session, principal, "repatriated_abroad", transfer, changes)
 
 

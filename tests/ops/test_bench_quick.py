@@ -19,6 +19,8 @@ def test_the_benchmark_harness_runs_end_to_end() -> None:
     assert size["driver"] == "built-in"
     assert size["seed"]["cases"] == 200
     assert size["seed"]["history_events"] >= 200 * 8
+    # Every produced child has her production deadline; cases in follow-up eight visits.
+    assert size["seed"]["deadlines"] >= 50
     assert set(size["scenarios"]) == {"S1", "S1b", "S2"}
     for name, result in size["scenarios"].items():
         for server in ("api", "reference"):

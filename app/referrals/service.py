@@ -1,0 +1,662 @@
+"""Referrals: making one, each action (accept, decline, complete, withdraw), and reading referrals
+through the one visibility predicate (``app.access.referrals``).
+
+Every action is one conditional UPDATE of the referral on the status and version it was read at,
+so of two principals acting at once exactly one applies and the other is told 409 with what it
+may do now. Accepting an adult's home verification moves her case to ``home_verification`` in
+the same transaction (on the stage and version the case was read at), and withdrawing it moves
+the case back; one audit event names both. Nothing is half-applied: any failure rolls back the
+whole request.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Integer, Uuid, bindparam, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.access.binds import caller_params
+from app.access.cases import Shape, referral_relation, shape_of
+from app.access.documents import DOCUMENT_CLASSES
+from app.access.referrals import sides_of, visible_of
+from app.agencies.models import Agency
+from app.audit.events import Actor as EventActor
+from app.audit.events import Change, ObjectRef, record_event
+from app.auth.current import first_entity_row_checked, rows_checked, session_now
+from app.auth.permissions import AgencyType
+from app.auth.principal import Principal
+from app.cases.models import Case
+from app.cases.service import get_case_row
+from app.cases.vocab import Stage, Track
+from app.db import AnySelect, UTCDateTime
+from app.documents.models import Document
+from app.errors import Problem, not_found
+from app.pagination import decode_cursor, split_page
+from app.referrals import schemas
+from app.referrals.models import Referral, ReferralAct
+from app.referrals.policy import (
+    ACTIONS,
+    AUTHORITY_ROLES,
+    CASE_STAFF,
+    ENDED,
+    HOME_VERIFIABLE,
+    NOT_OPEN,
+    PROVIDERS,
+    RESULT_DOCUMENT_REQUIRED,
+    RESULT_KINDS,
+    Action,
+    Actor,
+    ReferralReason,
+    ReferralType,
+    Side,
+    Status,
+    Step,
+    actors_of,
+    allowed_actions,
+    step_for,
+)
+from app.runtime import Runtime
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReferralView:
+    referral: Referral
+    case_code: str
+    case_track: str
+    sides: set[Side]
+    actors: frozenset[Actor]
+
+    @property
+    def status(self) -> Status:
+        return Status(self.referral.status)
+
+
+# The case's code and track ride along with the referral: all a receiving agency sees of the
+# case until it accepts. (An alias, so that the visibility's own subqueries on ``cases`` stay
+# subqueries of their own rather than correlating with this join.)
+_CASE = aliased(Case, name="referred_case")
+
+
+@functools.cache
+def _with_sides(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
+    """SELECT visible referrals with each side the caller can stand on (labelled columns)."""
+    sides = sides_of(shape)
+    statement: AnySelect = (
+        select(
+            Referral,
+            _CASE.code,
+            _CASE.track,
+            *[clause.label(f"side_{name}") for name, clause in sides.items()],
+        )
+        .join(_CASE, _CASE.id == Referral.case_id)
+        .where(visible_of(shape))
+    )
+    return statement, tuple(sides)
+
+
+@functools.cache
+def _by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
+    statement, names = _with_sides(shape)
+    return statement.where(Referral.id == bindparam("referral_id", type_=Uuid())), names
+
+
+@functools.cache
+def _by_ids(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
+    statement, names = _with_sides(shape)
+    return statement.where(Referral.id.in_(bindparam("referral_ids", expanding=True))), names
+
+
+def _view(principal: Principal, row: Any, names: tuple[str, ...]) -> ReferralView:
+    referral, code, track, *held = tuple(row)
+    sides = {Side(name) for name, holds in zip(names, held, strict=True) if holds}
+    return ReferralView(referral, code, track, sides, actors_of(principal, sides))
+
+
+async def get_referral_view(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID
+) -> ReferralView:
+    """A referral the caller may see, with the sides it stands on (one statement, in the
+    request's transaction, the token check riding along); else 404."""
+    statement, names = _by_id(shape_of(principal))
+    row = await first_entity_row_checked(session, principal, statement, {"referral_id": referral_id})
+    if row is None:
+        raise not_found("referral")
+    return _view(principal, row, names)
+
+
+async def read_referral(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID
+) -> schemas.ReferralRead:
+    view = await get_referral_view(session, principal, referral_id)
+    return (await _reads(session, principal, [view]))[0]
+
+
+async def _reads(
+    session: AsyncSession, principal: Principal, views: list[ReferralView]
+) -> list[schemas.ReferralRead]:
+    """Referrals as read, with their acts: two statements for any number."""
+    ids = [v.referral.id for v in views]
+    acts: dict[uuid.UUID, list[ReferralAct]] = {i: [] for i in ids}
+    for act in (
+        await session.execute(
+            select(ReferralAct)
+            .where(ReferralAct.referral_id.in_(ids))
+            .order_by(ReferralAct.recorded_at, ReferralAct.id)
+        )
+    ).scalars():
+        acts[act.referral_id].append(act)
+    return [_shape(principal, v, acts[v.referral.id]) for v in views]
+
+
+def _shape(principal: Principal, view: ReferralView, acts: list[ReferralAct]) -> schemas.ReferralRead:
+    referral = view.referral
+    # What the parties wrote (the request, reasons, the result) is for the parties and the case's
+    # holders; a commission or audit office reading as oversight sees the referral's course only.
+    party = bool(view.sides)
+    return schemas.ReferralRead(
+        id=referral.id,
+        case_id=referral.case_id,
+        case_code=view.case_code,
+        case_track=view.case_track,
+        type=ReferralType(referral.type),
+        status=referral.status,
+        reason=ReferralReason(referral.reason),
+        notes=referral.notes if party else None,
+        referring_agency_id=referral.referring_agency_id,
+        receiving_agency_id=referral.receiving_agency_id,
+        result_document_id=referral.result_document_id,
+        occurred_at=referral.occurred_at,
+        ended_at=referral.ended_at,
+        sides=sorted(s.value for s in view.sides),
+        allowed_actions=allowed_actions(principal, view.actors, view.status),
+        acts=[
+            schemas.ReferralActRead(
+                action=a.action,
+                from_status=a.from_status,
+                to_status=a.to_status,
+                actor_id=a.actor_id,
+                actor_agency_id=a.actor_agency_id,
+                data=a.data if party else {},
+                occurred_at=a.occurred_at,
+                recorded_at=a.recorded_at,
+            )
+            for a in acts
+        ],
+        version=referral.version,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+    )
+
+
+_DIRECTIONS = {"incoming": Side.RECEIVING, "outgoing": Side.REFERRING}
+
+
+# Bounded: the key follows the query string.
+@functools.lru_cache(maxsize=256)
+def _page_select(shape: Shape, filters: frozenset[str], direction: str | None, after: bool) -> AnySelect:
+    statement: AnySelect = select(Referral.id, Referral.updated_at).where(visible_of(shape))
+    if direction is not None:
+        side = sides_of(shape).get(_DIRECTIONS[direction])
+        statement = statement.where(side if side is not None else Referral.id.is_(None))
+    for name in ("status", "type"):
+        if name in filters:
+            statement = statement.where(getattr(Referral, name) == bindparam(name))
+    if "case_id" in filters:
+        statement = statement.where(Referral.case_id == bindparam("case_id", type_=Uuid()))
+    if after:
+        statement = statement.where(
+            tuple_(Referral.updated_at, Referral.id)
+            < tuple_(
+                bindparam("after_updated", type_=UTCDateTime()),
+                bindparam("after_id", type_=Uuid()),
+            )
+        )
+    return statement.order_by(Referral.updated_at.desc(), Referral.id.desc()).limit(
+        bindparam("page_size", type_=Integer())
+    )
+
+
+async def list_referrals(
+    session: AsyncSession,
+    principal: Principal,
+    filters: Mapping[str, Any],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[schemas.ReferralRead], str | None]:
+    """Referrals the caller may see, most recently changed first: an agency's inbox
+    (``direction=incoming``: asked of it) and outbox (``outgoing``: asked by it)."""
+    values = {
+        name: value
+        for name, value in filters.items()
+        if name in ("status", "type", "case_id") and value is not None
+    }
+    direction = filters.get("direction")
+    if cursor is not None:
+        values["after_updated"], values["after_id"] = decode_cursor(cursor, datetime, uuid.UUID)
+    shape = shape_of(principal)
+    statement = _page_select(shape, frozenset(values), direction, cursor is not None)
+    rows = await rows_checked(session, principal, statement, {**values, "page_size": limit + 1})
+    rows, next_cursor = split_page(
+        rows, limit, lambda last: [last["updated_at"].isoformat(), str(last["id"])]
+    )
+    if not rows:
+        return [], next_cursor
+    by_ids, names = _by_ids(shape)
+    found = await session.execute(
+        by_ids,
+        {**caller_params(principal, session_now(session)), "referral_ids": [r["id"] for r in rows]},
+    )
+    views = {v.referral.id: v for v in (_view(principal, r, names) for r in found)}
+    # In the page's order; a referral that left the caller's view in between is left out.
+    ordered = [views[r["id"]] for r in rows if r["id"] in views]
+    return await _reads(session, principal, ordered), next_cursor
+
+
+# ---- acting -----------------------------------------------------------------------------------
+
+
+def _occurred(data: schemas.Act, now: datetime) -> datetime:
+    return data.occurred_at or now
+
+
+def not_in_future(data: schemas.Act, now: datetime) -> None:
+    """A request error that needs no object (checked before the referral is looked up)."""
+    if data.occurred_at is not None and data.occurred_at > now:
+        raise _invalid("occurred_at", "in_future", "An act cannot have happened in the future.")
+
+
+def _invalid(field_name: str, kind: str, detail: str) -> Problem:
+    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
+
+
+def _conflict(detail: str, principal: Principal, view: ReferralView, besides: str = "") -> Problem:
+    allowed = [a for a in allowed_actions(principal, view.actors, view.status) if a != besides]
+    return Problem(409, detail, allowed_actions=allowed)
+
+
+async def _agency(session: AsyncSession, agency_id: uuid.UUID) -> Agency | None:
+    return (
+        await session.execute(select(Agency).where(Agency.id == agency_id, Agency.active.is_(True)))
+    ).scalar_one_or_none()
+
+
+def _may_refer(principal: Principal, relations: set[str]) -> bool:
+    """The owning agency's case staff (or its machine client), or a member of the CWC or
+    Magistrate's court seized of the case."""
+    if "owner" in relations and (principal.kind == "client" or principal.roles & CASE_STAFF):
+        return True
+    return "competent_authority" in relations and bool(principal.roles & AUTHORITY_ROLES)
+
+
+async def create_referral(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: schemas.ReferralCreate,
+) -> Referral:
+    """A referral of an open case to an agency that gives the service, by the owner's staff or
+    the authority seized (404 for a case not visible, 403 for any other relation, 422 for an
+    agency that does not give it, 409 for a closed case). At most one referral of a type to an
+    agency is open for a case at a time."""
+    case, relations, _ = await get_case_row(session, principal, case_id)
+    if not _may_refer(principal, relations):
+        raise Problem(
+            403, "Referrals are made by the owning agency's staff or the authority seized of the case."
+        )
+    kind = data.type
+    receiving = await _agency(session, data.receiving_agency_id)
+    if (
+        receiving is None
+        or AgencyType(receiving.type) not in PROVIDERS[kind]
+        or receiving.id == case.owner_agency_id
+    ):
+        types = ", ".join(sorted(t.value for t in PROVIDERS[kind]))
+        raise _invalid(
+            "receiving_agency_id",
+            "wrong_agency",
+            f"A {kind.value} referral goes to an active agency of another kind than the owner "
+            f"that gives it: {types}.",
+        )
+    if Stage(case.stage) in NOT_OPEN:
+        raise Problem(409, f"The case is {case.stage}: it is not referred.", allowed_actions=[])
+    now = runtime.now()
+    occurred = _occurred(data, now)
+    referral = Referral(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        type=kind.value,
+        status=Status.REQUESTED.value,
+        reason=data.reason.value,
+        notes=data.notes,
+        referring_agency_id=principal.agency_id,
+        receiving_agency_id=receiving.id,
+        occurred_at=occurred,
+        version=1,
+        created_by=principal.id,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(referral)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Problem(
+            409,
+            f"The case has an open {kind.value} referral to this agency already.",
+            allowed_actions=[],
+        ) from exc
+    session.add(
+        ReferralAct(
+            referral_id=referral.id,
+            action="create",
+            from_status=None,
+            to_status=Status.REQUESTED.value,
+            actor_id=principal.id,
+            actor_agency_id=principal.agency_id,
+            data={"reason": data.reason.value},
+            occurred_at=occurred,
+            recorded_at=now,
+        )
+    )
+    ref = ObjectRef("referral", referral.id)
+    await _event(
+        session,
+        principal,
+        "created",
+        referral,
+        [
+            Change(ref, "status", Status.REQUESTED.value),
+            Change(ref, "type", kind.value),
+            Change(ref, "reason", data.reason.value),
+            Change(ref, "receiving_agency_id", str(receiving.id)),
+            Change(ref, "occurred_at", occurred),
+        ],
+        ObjectRef("agency", receiving.id),
+    )
+    return referral
+
+
+async def act(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    action_name: str,
+    data: schemas.Act,
+    expected: int | None,
+) -> uuid.UUID:
+    """Take ``action_name`` on a referral; returns its id. Checks in the order of DOMAIN.md
+    section 5 (the request's own errors were answered before this): 404 not visible, 403 not
+    this side's action, 412 stale If-Match, 409 not from this state (with what it may do now),
+    then what the action carries against the referral and the case."""
+    action = ACTIONS[action_name]
+    view = await get_referral_view(session, principal, referral_id)
+    step = decide(principal, action, view, expected)
+    await _HANDLERS[action_name](session, runtime, principal, view, step, data)
+    return view.referral.id
+
+
+def decide(principal: Principal, action: Action, view: ReferralView, expected: int | None) -> Step:
+    """DOMAIN.md section 5, steps 5 and 6, for a visible referral."""
+    if action.step.actor not in view.actors:
+        raise Problem(403, f"Your side of this referral does not {action.name} it.")
+    if expected is not None and expected != view.referral.version:
+        raise Problem(412, "The referral changed since you read it; read it again and retry.")
+    step = step_for(action, view.actors, view.status)
+    if step is None:
+        detail = f"The referral is {view.referral.status}; you cannot {action.name} it now."
+        raise _conflict(detail, principal, view)
+    return step
+
+
+async def _last_occurred(session: AsyncSession, referral_id: uuid.UUID) -> datetime | None:
+    found = await session.execute(
+        select(ReferralAct.occurred_at)
+        .where(ReferralAct.referral_id == referral_id)
+        .order_by(ReferralAct.occurred_at.desc())
+        .limit(1)
+    )
+    return found.scalar()
+
+
+async def _move(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    view: ReferralView,
+    action: Action,
+    occurred_at: datetime,
+    data: dict[str, Any],
+    values: dict[str, Any] | None = None,
+) -> list[Change]:
+    """Apply the action's step if the referral is still as it was read; record the act. A
+    principal that lost the race is told 409 with what it may do now."""
+    referral = view.referral
+    # Read before the UPDATE: the session brings the loaded row up to date when it runs.
+    before_status, before_version = referral.status, referral.version
+    previous = await _last_occurred(session, referral.id)
+    if previous is not None and occurred_at < previous:
+        raise _invalid("occurred_at", "out_of_order", "An act cannot precede the one before it.")
+    now = runtime.now()
+    target = action.step.target
+    changed = {
+        **(values or {}),
+        "status": target.value,
+        "version": before_version + 1,
+        "updated_at": now,
+    }
+    if target in ENDED:
+        changed["ended_at"] = occurred_at
+    result = await session.execute(
+        update(Referral)
+        .where(
+            Referral.id == referral.id,
+            Referral.status == before_status,
+            Referral.version == before_version,
+        )
+        .values(**changed)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        await session.refresh(referral)
+        raise _conflict("Someone acted on the referral at the same moment.", principal, view)
+    session.add(
+        ReferralAct(
+            referral_id=referral.id,
+            action=action.name,
+            from_status=before_status,
+            to_status=target.value,
+            actor_id=principal.id,
+            actor_agency_id=principal.agency_id,
+            data=data,
+            occurred_at=occurred_at,
+            recorded_at=now,
+        )
+    )
+    ref = ObjectRef("referral", referral.id)
+    return [Change(ref, "status", target.value, before_status)] + [
+        Change(ref, name, _plain(value)) for name, value in (values or {}).items()
+    ]
+
+
+async def _case_of(session: AsyncSession, referral: Referral) -> Case:
+    case = await session.get(Case, referral.case_id, populate_existing=True)
+    assert case is not None  # a referral's case is deleted only with it
+    return case
+
+
+async def _move_case(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    view: ReferralView,
+    case: Case,
+    stage: Stage,
+) -> list[Change]:
+    """Move the case to ``stage`` on the stage and version it was read at (a concurrent change
+    of the case is a conflict that rolls back the referral's move too)."""
+    before = case.stage
+    result = await session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.stage == case.stage, Case.version == case.version)
+        .values(stage=stage.value, version=case.version + 1, updated_at=runtime.now())
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise _conflict("The case changed at the same moment; read it again.", principal, view)
+    return [Change(ObjectRef("case", case.id), "stage", stage.value, before)]
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+async def _event(
+    session: AsyncSession,
+    principal: Principal,
+    name: str,
+    referral: Referral,
+    changes: list[Change],
+    *extra: ObjectRef,
+) -> None:
+    await record_event(
+        session,
+        EventActor.of(principal),
+        f"referral.{name}",
+        [ObjectRef("referral", referral.id), ObjectRef("case", referral.case_id), *extra],
+        changes,
+        case_id=referral.case_id,
+    )
+
+
+# Each handler validates what the action carries against the referral and the case, then moves
+# them. They run after ``decide``: the principal is the right actor, in the right state.
+
+
+async def _accept(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    view: ReferralView,
+    step: Step,
+    data: schemas.Act,
+) -> None:
+    """The receiving agency takes the referral on: it now sees the case through
+    ``referral:<type>``. An adult in intermediate or safe custody whose home verification is
+    accepted moves to ``home_verification`` (DOMAIN.md section 2; ITPA s.17(2))."""
+    referral = view.referral
+    case = await _case_of(session, referral)
+    if Stage(case.stage) in NOT_OPEN:
+        raise _conflict(f"The case is {case.stage}.", principal, view, besides="accept")
+    moves = (
+        referral.type == ReferralType.HOME_VERIFICATION.value
+        and case.track == Track.ADULT.value
+        and Stage(case.stage) in HOME_VERIFIABLE
+    )
+    action = ACTIONS["accept"]
+    occurred = _occurred(data, runtime.now())
+    values = {"stage_before": case.stage} if moves else None
+    changes = await _move(session, runtime, principal, view, action, occurred, {}, values)
+    if moves:
+        changes += await _move_case(session, runtime, principal, view, case, Stage.HOME_VERIFICATION)
+    await _event(session, principal, action.event, referral, changes)
+
+
+async def _end_with_reason(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    view: ReferralView,
+    step: Step,
+    data: schemas.Act,
+) -> None:
+    """Decline (the receiving side) or withdraw (the referring side), with a reason. A withdrawn
+    home verification that had moved her case to ``home_verification`` moves it back to the
+    stage it held, if nothing moved it since."""
+    body = cast(schemas.ReasonBody, data)
+    referral = view.referral
+    action = ACTIONS["decline" if step.target is Status.DECLINED else "withdraw"]
+    back_to = referral.stage_before if view.status is Status.ACCEPTED else None
+    case = await _case_of(session, referral) if back_to is not None else None
+    occurred = _occurred(body, runtime.now())
+    changes = await _move(session, runtime, principal, view, action, occurred, {"reason": body.reason})
+    if case is not None and back_to is not None and case.stage == Stage.HOME_VERIFICATION.value:
+        changes += await _move_case(session, runtime, principal, view, case, Stage(back_to))
+    await _event(session, principal, action.event, referral, changes)
+
+
+async def _complete(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    view: ReferralView,
+    step: Step,
+    data: schemas.Act,
+) -> None:
+    """The service is done, with its result (for a home verification, its report: a document of
+    the case uploaded by the receiving agency). The receiving agency's view of the case ends."""
+    body = cast(schemas.CompleteBody, data)
+    referral = view.referral
+    kind = ReferralType(referral.type)
+    if body.document_id is None and kind in RESULT_DOCUMENT_REQUIRED:
+        raise _invalid(
+            "document_id", "missing", f"A {kind.value} is completed with its report, a document."
+        )
+    values: dict[str, Any] = {}
+    if body.document_id is not None:
+        await _check_result_document(session, referral, kind, body.document_id)
+        values["result_document_id"] = body.document_id
+    action = ACTIONS["complete"]
+    occurred = _occurred(body, runtime.now())
+    changes = await _move(
+        session, runtime, principal, view, action, occurred,
+        {"result": body.result, "document_id": _plain(body.document_id)}, values,
+    )  # fmt: skip
+    extra = [ObjectRef("document", body.document_id)] if body.document_id is not None else []
+    await _event(session, principal, action.event, referral, changes, *extra)
+
+
+async def _check_result_document(
+    session: AsyncSession, referral: Referral, kind: ReferralType, document_id: uuid.UUID
+) -> None:
+    """A result is a document of the referral's case, uploaded by the receiving agency, of a
+    kind that reports this service, in a class the service reads (its relation's classes)."""
+    document = (
+        await session.execute(
+            select(Document).where(Document.id == document_id, Document.case_id == referral.case_id)
+        )
+    ).scalar_one_or_none()
+    classes = {c.value for c in DOCUMENT_CLASSES[referral_relation(kind)]}
+    kinds = {k.value for k in RESULT_KINDS[kind]}
+    if (
+        document is None
+        or document.uploaded_by_agency_id != referral.receiving_agency_id
+        or document.kind not in kinds
+        or document.sensitivity not in classes
+    ):
+        wanted = " or ".join(sorted(kinds)) or "no document"
+        raise _invalid(
+            "document_id",
+            "wrong_document",
+            f"A {kind.value} result is a document of the case uploaded by the receiving agency: "
+            f"{wanted}, of a class the service reads.",
+        )
+
+
+_HANDLERS = {
+    "accept": _accept,
+    "decline": _end_with_reason,
+    "complete": _complete,
+    "withdraw": _end_with_reason,
+}
+assert set(_HANDLERS) == set(ACTIONS)

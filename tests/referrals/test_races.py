@@ -1,0 +1,114 @@
+"""Two principals acting on one referral at the same moment: exactly one action applies, the other
+is told 409 with what it may do now, and nothing is half-applied (on both databases: each
+request commits for real)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.harness import Harness
+from tests.referrals.support import Referred
+
+# An adult's home verification from safe custody: an accept also moves her case, so a race
+# shows whether the case moved exactly once.
+RACES = {
+    "two_accepts": [("accept", "receiver"), ("accept", "receiver_supervisor")],
+    # Not accept against withdraw: a referrer may withdraw an accepted referral, so both apply.
+    "accept_against_decline": [("accept", "receiver"), ("decline", "receiver_supervisor")],
+    "decline_against_withdraw": [("decline", "receiver_supervisor"), ("withdraw", "owner_supervisor")],
+}
+# What the loser may do once the winner's action applied.
+AFTER = {
+    "accepted": {
+        "receiver": ["complete"],
+        "receiver_supervisor": ["complete"],
+    }
+}
+EVENTS = {
+    "accept": "referral.accepted",
+    "decline": "referral.declined",
+    "withdraw": "referral.withdrawn",
+}
+
+
+@pytest.mark.parametrize("race", sorted(RACES))
+def test_one_of_two_concurrent_actions_applies(h: Harness, race: str) -> None:
+    contenders = RACES[race]
+    referred = Referred(h, type="home_verification", track="adult", stage="safe_custody")
+    referred.to("requested")
+    bodies = {action: referred.body_for(action) for action, _ in contenders}
+
+    async def together() -> list[Any]:
+        transport = httpx.ASGITransport(app=h.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return list(
+                await asyncio.gather(
+                    *[
+                        client.post(
+                            f"/v1/referrals/{referred.referral_id}/{action}",
+                            json=bodies[action],
+                            headers=referred.headers[who],
+                        )
+                        for action, who in contenders
+                    ]
+                )
+            )
+
+    answers = h.run(together)
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 409], [a.text for a in answers]
+    winner = next(a for a in answers if a.status_code == 200).json()
+    loser = next(who for (_, who), a in zip(contenders, answers, strict=True) if a.status_code == 409)
+    problem = next(a for a in answers if a.status_code == 409).json()
+    assert problem["allowed_actions"] == AFTER.get(winner["status"], {}).get(loser, [])
+    # Exactly one act and one event past the request; the case moved at most once, coherently.
+    acts = h.sql("SELECT action FROM referral_acts WHERE action <> 'create'")
+    assert len(acts) == 1
+    names = ", ".join(f"'{e}'" for e in EVENTS.values())
+    assert h.sql(f"SELECT count(*) FROM audit_events WHERE action IN ({names})")[0][0] == 1
+    status, version = h.sql("SELECT status, version FROM referrals")[0]
+    assert (status, version) == (winner["status"], 2)
+    stage, case_version = h.sql("SELECT stage, version FROM cases")[0]
+    if winner["status"] == "accepted":
+        assert (stage, case_version) == ("home_verification", 2)
+    else:
+        assert (stage, case_version) == ("safe_custody", 1)
+
+
+def test_losing_the_conditional_update_is_409_and_applies_nothing(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser's path itself: another action commits between this request's read and its
+    UPDATE (simulated in the request's own transaction, so it runs the same on both databases:
+    on SQLite the real race is settled earlier, by BEGIN IMMEDIATE)."""
+    from sqlalchemy import update
+
+    from app.referrals import service
+    from app.referrals.models import Referral
+
+    referred = Referred(h, type="counselling").to("requested")
+    real = service._last_occurred
+
+    async def someone_else_first(session: Any, referral_id: Any) -> Any:
+        await session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id)
+            .values(status="withdrawn", version=Referral.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return await real(session, referral_id)
+
+    monkeypatch.setattr(service, "_last_occurred", someone_else_first)
+    lost = referred.post("accept")
+    assert lost.status_code == 409, lost.text
+    # The referral as the winner left it: withdrawn, nothing left to do.
+    assert lost.json()["allowed_actions"] == []
+    monkeypatch.undo()
+    # And the whole request rolled back: the simulated winner too; the accept never happened.
+    assert h.sql("SELECT status, version FROM referrals")[0] == ("requested", 1)
+    assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'accept'")[0][0] == 0
+    assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.accepted'")[0][0] == 0
