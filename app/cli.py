@@ -228,6 +228,43 @@ def keys_rotate(
     _print_json(_run(make))
 
 
+audit_cli = typer.Typer(help="The tamper-evident log.")
+cli.add_typer(audit_cli, name="audit")
+
+
+@cli.command()
+def sequencer(
+    once: Annotated[bool, typer.Option("--once", help="Sequence what waits, then stop.")] = False,
+) -> None:
+    """Run the log's sequencer outside the API process (set
+    HOMECOMING_SEQUENCER_INTERVAL_SECONDS=0 for the API then). Several may run; one works at a
+    time."""
+    from app.ledger import worker
+
+    async def make(runtime: Any) -> dict[str, Any]:
+        if once:
+            done = await worker.sequence_pending(runtime)
+            signed = await worker.checkpoint_if_due(runtime)
+            return {"sequenced": done, "checkpoint_signed": signed}
+        await worker.run_sequencer(runtime, runtime.settings.sequencer_interval_seconds or 1.0)
+        return {}
+
+    _print_json(_run(make))
+
+
+@audit_cli.command("public-key")
+def audit_public_key() -> None:
+    """Print the public key that verifies the log's checkpoints (PEM), to publish out of band;
+    its fingerprint is what checkpoints name."""
+    from app.ledger.signing import public_key_pem
+
+    async def make(runtime: Any) -> str:
+        signer = runtime.log_signer
+        return public_key_pem(signer.public_key) + f"# fingerprint sha256:{signer.fingerprint}"
+
+    typer.echo(_run(make))
+
+
 @cli.command()
 def demo() -> None:
     """Seed the fictional demo data set once, and print its credentials."""

@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.vault.crypto import new_key_spec, parse_keyring
 
-SECRET_NAMES = ("token_signing_key", "event_hash_key", "throttle_key")
+SECRET_NAMES = ("token_signing_key", "event_hash_key", "throttle_key", "log_signing_key")
 # Keyrings: "<id>:<base64 of 32 bytes>,..." for the identity vault and for blind indexes.
 KEYRING_NAMES = ("vault_keys", "blind_index_keys")
 # Values that look like secrets but are placeholders copied from documentation.
@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = None
     event_hash_key: SecretStr | None = None
     throttle_key: SecretStr | None = None
+    # The Ed25519 key that signs the log's checkpoints is derived from this (app.ledger.signing).
+    log_signing_key: SecretStr | None = None
     # The last key listed encrypts new values unless *_ACTIVE_KEY names another; all decrypt.
     vault_keys: SecretStr | None = None
     vault_active_key: str | None = None
@@ -78,6 +80,13 @@ class Settings(BaseSettings):
     transfer_acceptance_days: int = Field(default=2, ge=1, le=30)
     # DOMAIN.md section 7: follow-up visits after a restoration, every N months (8 times).
     follow_up_every_months: int = Field(default=3, ge=1, le=12)
+
+    # The tamper-evident log (app/ledger): the name its checkpoints carry, how often the API
+    # process sequences new events (0: never; run `homecoming sequencer` instead), and the
+    # longest a checkpoint waits once the log has grown.
+    log_origin: str = Field(default="homecoming.local/log", min_length=1, max_length=200)
+    sequencer_interval_seconds: float = Field(default=1.0, ge=0)
+    checkpoint_interval_seconds: float = Field(default=10.0, gt=0)
 
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks).
     trusted_proxies: str = ""
@@ -116,6 +125,7 @@ class Secrets:
     token_signing_key: bytes
     event_hash_key: bytes
     throttle_key: bytes
+    log_signing_key: bytes
     vault_keys: dict[str, bytes]
     vault_active_key: str
     blind_index_keys: dict[str, bytes]

@@ -24,6 +24,8 @@ from app.config import Settings, check_production_settings, get_settings
 from app.deadlines.router import router as deadlines_router
 from app.documents.router import router as documents_router
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.ledger.router import router as ledger_router
+from app.ledger.worker import run_sequencer
 from app.ops.background import run_background
 from app.ops.logging import configure_logging
 from app.ops.middleware import RequestContextMiddleware
@@ -81,13 +83,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # for tens of milliseconds, the fixed-rate run's p99.
         gc.collect()
         gc.freeze()
-        background = asyncio.create_task(run_background(built))
+        tasks = [asyncio.create_task(run_background(built))]
+        if built.settings.sequencer_interval_seconds > 0:
+            interval = built.settings.sequencer_interval_seconds
+            tasks.append(asyncio.create_task(run_sequencer(built, interval)))
         try:
             yield
         finally:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await built.access_log.flush()
             await built.db.dispose()
 
@@ -118,6 +124,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         orders_router,
         deadlines_router,
         aftercare_router,
+        ledger_router,
     )
     for router in routers:
         # The routes are added as they are (paths already carry the router's prefix), so that

@@ -22,6 +22,7 @@ from app.db import Base
 from app.deadlines.models import Deadline
 from app.documents.models import Document
 from app.idempotency.models import IdempotencyRecord
+from app.ledger.models import Checkpoint, LogLeaf, LogNode
 from app.orders.models import Order
 from app.referrals.models import Referral, ReferralAct
 from app.transfers.models import Transfer, TransferAct, TransferDocument
@@ -41,6 +42,7 @@ __all__ = [
     "CaseExploitation",
     "CaseNote",
     "CaseReport",
+    "Checkpoint",
     "CompensationClaim",
     "CompensationClaimAct",
     "Consent",
@@ -49,6 +51,8 @@ __all__ = [
     "FollowUpVisit",
     "IdempotencyRecord",
     "IdentityRecord",
+    "LogLeaf",
+    "LogNode",
     "MachineClient",
     "Order",
     "Referral",

@@ -17,6 +17,7 @@ from app.auth.tokens import TokenService
 from app.config import Secrets, Settings, resolve_secrets
 from app.db import Database, utcnow
 from app.documents.storage import DocumentStorage, LocalDirectoryStorage
+from app.ledger.signing import LogSigner
 from app.ops.addresses import Network, parse_networks
 from app.vault.crypto import BlindIndexer, Cipher
 
@@ -35,6 +36,7 @@ class Runtime:
     cipher: Cipher = field(init=False)
     blind_index: BlindIndexer = field(init=False)
     documents: DocumentStorage = field(init=False)
+    log_signer: LogSigner = field(init=False)
 
     def __post_init__(self) -> None:
         # The token service reads the runtime's clock, which tests may replace.
@@ -46,6 +48,7 @@ class Runtime:
             self.secrets.blind_index_keys, self.secrets.blind_index_active_key
         )
         self.documents = LocalDirectoryStorage(self.settings.effective_document_dir)
+        self.log_signer = LogSigner.from_secret(self.secrets.log_signing_key)
 
     def now(self) -> datetime:
         return self.clock()

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from app.auth.permissions import AgencyType, Role
 from app.cli import alembic_config
+from app.ledger.protection import APPEND_ONLY
 from tests.harness import Harness
 
 
@@ -62,6 +63,10 @@ def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
     command.check(config)
 
 
+# A column of each log table without ``occurred_at``, for the UPDATE probe.
+COLUMN_OF = {"log_leaves": "leaf_hash", "log_nodes": "hash", "log_checkpoints": "origin"}
+
+
 @pytest.mark.postgres
 def test_the_api_role_owns_nothing_and_cannot_rewrite_logs(h: Harness) -> None:
     async def probe() -> dict[str, object]:
@@ -72,9 +77,10 @@ def test_the_api_role_owns_nothing_and_cannot_rewrite_logs(h: Harness) -> None:
             )
             results["owned"] = owned.scalar_one()
             await conn.commit()
-            for table in ("audit_events", "access_log", "security_log"):
+            for table in (*APPEND_ONLY, "access_log", "security_log"):
+                column = COLUMN_OF.get(table, "occurred_at")
                 for statement in (
-                    f"UPDATE {table} SET occurred_at = occurred_at",
+                    f"UPDATE {table} SET {column} = {column}",
                     f"DELETE FROM {table}",
                     f"TRUNCATE {table}",
                 ):

@@ -26,6 +26,7 @@ from tests.harness import PASSWORD, Harness
 from tests.matrix_aftercare import AFTERCARE_BUILDERS
 from tests.matrix_compensation import COMPENSATION_BUILDERS
 from tests.matrix_documents import DOCUMENT_BUILDERS, DOCUMENT_PREFERRED_TYPES
+from tests.matrix_ledger import LEDGER_BUILDERS
 from tests.matrix_orders import ORDER_BUILDERS
 from tests.matrix_referrals import REFERRAL_BUILDERS, REFERRAL_PREFERRED_TYPES, through_legal_aid
 from tests.matrix_transfers import TRANSFER_BUILDERS, TRANSFER_PREFERRED_TYPES
@@ -231,6 +232,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Harness, Caller], Request]] = {
     **TRANSFER_BUILDERS,
     **ORDER_BUILDERS,
     **AFTERCARE_BUILDERS,
+    **LEDGER_BUILDERS,
     **REFERRAL_BUILDERS,
     **COMPENSATION_BUILDERS,
 }

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     AFTERCARE_RECORD = "aftercare:record"
     # Referrals (DOMAIN.md section 3): the referring side asks and withdraws, the receiving side
     # answers (accepts, declines, completes); one permission per kind of actor, as for transfers.
+    # The tamper-evident log: checkpoints and proofs (hashes only), for audit offices.
+    AUDIT_READ = "audit:read"
     REFERRALS_CREATE = "referrals:create"  # the owner's staff, the CWC / Magistrate seized
     REFERRALS_READ = "referrals:read"
     REFERRALS_ANSWER = "referrals:answer"  # the receiving agency's staff
@@ -189,7 +191,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ}
     ),
     Role.AUDITOR: frozenset(
-        _EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ}
+        _EVERY_PERSON
+        | {P.CASES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ, P.AUDIT_READ}
     ),
     Role.AGENCY_ADMIN: frozenset(_EVERY_PERSON | {P.USERS_READ, P.USERS_MANAGE, P.CLIENTS_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset(

@@ -105,7 +105,7 @@ def test_demo_seeds_once_and_keeps_credentials_private(data_dir: Path) -> None:
 def test_demo_is_refused_in_production(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _invoke("db", "upgrade")[0] == 0
     monkeypatch.setenv("HOMECOMING_ENV", "production")
-    for name in ("TOKEN_SIGNING_KEY", "EVENT_HASH_KEY", "THROTTLE_KEY"):
+    for name in ("TOKEN_SIGNING_KEY", "EVENT_HASH_KEY", "THROTTLE_KEY", "LOG_SIGNING_KEY"):
         monkeypatch.setenv(f"HOMECOMING_{name}", "p" * 40 + name)
     monkeypatch.setenv("HOMECOMING_VAULT_KEYS", new_key_spec("k1"))
     monkeypatch.setenv("HOMECOMING_BLIND_INDEX_KEYS", new_key_spec("b1"))

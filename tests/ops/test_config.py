@@ -15,6 +15,7 @@ STRONG = {
     "token_signing_key": secrets.token_urlsafe(48),
     "event_hash_key": secrets.token_urlsafe(48),
     "throttle_key": secrets.token_urlsafe(48),
+    "log_signing_key": secrets.token_urlsafe(48),
     "vault_keys": new_key_spec("k1"),
     "blind_index_keys": new_key_spec("b1"),
 }

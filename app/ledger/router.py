@@ -1,0 +1,171 @@
+"""The log's public face for auditors: the latest signed checkpoint (or one signed now), and
+inclusion and consistency proofs (RFC 9162) against any tree size the log has reached. Hashes
+only: no event content, so no field set applies; the auditor's view of events is
+``GET /v1/audit/events``."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.guard import GuardedRoute, require
+from app.auth.permissions import Permission
+from app.auth.principal import Principal
+from app.deps import RuntimeDep, Session, WriteSession
+from app.errors import Problem
+from app.ledger import merkle
+from app.ledger.models import Checkpoint, LogLeaf
+from app.ledger.sequencer import fetch_nodes, latest_checkpoint, make_checkpoint, tree_size
+from app.ledger.signing import checkpoint_text
+
+router = APIRouter(tags=["audit"], route_class=GuardedRoute)
+Auditor = Annotated[Principal, require(Permission.AUDIT_READ)]
+
+
+def b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+class CheckpointRead(BaseModel):
+    origin: str
+    tree_size: int
+    root_hash: str = Field(description="Base64 (standard alphabet).")
+    signed_at: str
+    key_fingerprint: str = Field(description="SHA-256 of the raw Ed25519 public key, hex.")
+    signature: str = Field(description="Ed25519 over `text`, base64.")
+    text: str = Field(description="What is signed: origin, size, root, time, one per line.")
+
+
+def checkpoint_read(checkpoint: Checkpoint) -> CheckpointRead:
+    text = checkpoint_text(
+        checkpoint.origin, checkpoint.tree_size, checkpoint.root_hash, checkpoint.signed_at
+    ).decode()
+    return CheckpointRead(
+        origin=checkpoint.origin,
+        tree_size=checkpoint.tree_size,
+        root_hash=b64(checkpoint.root_hash),
+        signed_at=text.splitlines()[3],
+        key_fingerprint=checkpoint.key_fingerprint,
+        signature=b64(checkpoint.signature),
+        text=text,
+    )
+
+
+class ProofRead(BaseModel):
+    tree_size: int
+    root_hash: str
+    path: list[str] = Field(description="The proof's hashes, base64, in RFC 9162 order.")
+
+
+class InclusionRead(ProofRead):
+    seq: int
+    leaf_hash: str
+
+
+class ConsistencyRead(ProofRead):
+    first: int
+    first_root_hash: str
+
+
+@router.get("/v1/audit/checkpoint", operation_id="audit-checkpoint", response_model=CheckpointRead)
+async def checkpoint(
+    runtime: RuntimeDep, session: WriteSession, principal: Auditor, fresh: bool = False
+) -> CheckpointRead:
+    """The latest signed checkpoint; with `fresh=true`, one signed now over everything sequenced
+    (the same one again if the log has not grown)."""
+    found = (
+        await make_checkpoint(session, runtime.log_signer, runtime.settings.log_origin, runtime.now())
+        if fresh
+        else await latest_checkpoint(session)
+    )
+    if found is None:
+        raise Problem(404, "The log has no checkpoint yet.")
+    return checkpoint_read(found)
+
+
+async def _bounded(session: AsyncSession, size: int) -> int:
+    current = await tree_size(session)
+    if size > current:
+        raise Problem(
+            422,
+            f"The log has {current} sequenced events.",
+            errors=[{"loc": ["query", "tree_size"], "type": "beyond_log", "msg": "Too large"}],
+        )
+    return current
+
+
+async def _prove(
+    session: AsyncSession, compute: Callable[[merkle.Nodes], list[bytes]], size: int
+) -> tuple[list[bytes], bytes]:
+    wanted = merkle.plan(compute) | merkle.plan(lambda nodes: merkle.root(nodes, size))
+    stored = await fetch_nodes(session, wanted)
+
+    def lookup(level: int, index: int) -> bytes:
+        return stored[(level, index)]
+
+    return compute(lookup), merkle.root(lookup, size)
+
+
+@router.get("/v1/audit/proofs/inclusion", operation_id="audit-inclusion", response_model=InclusionRead)
+async def inclusion(
+    session: Session,
+    principal: Auditor,
+    seq: Annotated[int, Query(ge=0, description="The event's position.")],
+    tree_size: Annotated[int, Query(ge=1)],
+) -> InclusionRead:
+    """The audit path of event `seq` in the tree of `tree_size` events."""
+    if seq >= tree_size:
+        raise Problem(
+            422,
+            "seq is a position within tree_size.",
+            errors=[{"loc": ["query", "seq"], "type": "outside_tree", "msg": "seq >= tree_size"}],
+        )
+    await _bounded(session, tree_size)
+    leaf = (await session.execute(select(LogLeaf.leaf_hash).where(LogLeaf.position == seq))).scalar_one()
+    path, root_hash = await _prove(
+        session, lambda nodes: merkle.inclusion_proof(nodes, seq, tree_size), tree_size
+    )
+    return InclusionRead(
+        seq=seq,
+        tree_size=tree_size,
+        leaf_hash=b64(leaf),
+        root_hash=b64(root_hash),
+        path=[b64(p) for p in path],
+    )
+
+
+@router.get(
+    "/v1/audit/proofs/consistency", operation_id="audit-consistency", response_model=ConsistencyRead
+)
+async def consistency(
+    session: Session,
+    principal: Auditor,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int, Query(ge=1)],
+) -> ConsistencyRead:
+    """The proof that the tree of `second` events extends the tree of `first`."""
+    if first > second:
+        raise Problem(
+            422,
+            "first is at most second.",
+            errors=[{"loc": ["query", "first"], "type": "after_second", "msg": "first > second"}],
+        )
+    await _bounded(session, second)
+    path, root_hash = await _prove(
+        session, lambda nodes: merkle.consistency_proof(nodes, first, second), second
+    )
+    stored = await fetch_nodes(session, merkle.plan(lambda nodes: merkle.root(nodes, first)))
+    first_root = merkle.root(lambda level, index: stored[(level, index)], first)
+    return ConsistencyRead(
+        first=first,
+        tree_size=second,
+        first_root_hash=b64(first_root),
+        root_hash=b64(root_hash),
+        path=[b64(p) for p in path],
+    )

@@ -1,0 +1,37 @@
+"""Request builders of the role x endpoint matrix (tests/test_matrix.py) for the log's
+checkpoint and proofs: the events the matrix's setup wrote (agencies, users) are sequenced first,
+so an allowed caller gets an answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.ledger.worker import sequence_pending
+
+Request = tuple[str, dict[str, Any]]
+
+
+def _sequenced(h: Any) -> int:
+    h.run(lambda: sequence_pending(h.runtime))
+    size = int(h.sql("SELECT count(*) FROM log_leaves")[0][0])
+    assert size >= 2, "the matrix's setup writes events"
+    return size
+
+
+def _checkpoint(h: Any, c: Any) -> Request:
+    _sequenced(h)
+    return "/v1/audit/checkpoint?fresh=true", {}
+
+
+LEDGER_BUILDERS: dict[tuple[str, str], Callable[[Any, Any], Request]] = {
+    ("GET", "/v1/audit/checkpoint"): _checkpoint,
+    ("GET", "/v1/audit/proofs/inclusion"): lambda h, c: (
+        f"/v1/audit/proofs/inclusion?seq=0&tree_size={_sequenced(h)}",
+        {},
+    ),
+    ("GET", "/v1/audit/proofs/consistency"): lambda h, c: (
+        f"/v1/audit/proofs/consistency?first=1&second={_sequenced(h)}",
+        {},
+    ),
+}
