@@ -28,5 +28,11 @@ def required_version(if_match: str | None) -> int:
     return int(tag) if tag.isdigit() else _NEVER
 
 
+def optional_version(if_match: str | None) -> int | None:
+    """For an action where If-Match is optional: absent (or blank), it applies to the state the
+    object is in; present, to the version it names."""
+    return None if if_match is None or not if_match.strip() else required_version(if_match)
+
+
 def stale() -> Problem:
     return Problem(412, "The object changed since you read it; read it again and retry.")

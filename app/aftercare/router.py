@@ -15,7 +15,7 @@ from app.aftercare.common import not_in_future
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.concurrency import required_version, set_etag
+from app.concurrency import optional_version, set_etag
 from app.deps import RuntimeDep, Session
 from app.errors import documented
 from app.idempotency.replay import replays_as
@@ -25,10 +25,6 @@ router = APIRouter(tags=["aftercare"], route_class=GuardedRoute)
 Recorder = Annotated[Principal, require(Permission.AFTERCARE_RECORD)]
 Reader = Annotated[Principal, require(Permission.CASES_READ)]
 IfMatch = Annotated[str | None, Header(description="The record's ETag; optional (stale: 412).")]
-
-
-def _version(if_match: str | None) -> int | None:
-    return None if if_match is None or not if_match.strip() else required_version(if_match)
 
 
 @router.post(
@@ -113,7 +109,7 @@ async def end_service(
     occurred = not_in_future(body.occurred_at, runtime.now())
     services.check_end(body)
     row = await services.end_service(
-        session, runtime, principal, case_id, service_id, body, occurred, _version(if_match)
+        session, runtime, principal, case_id, service_id, body, occurred, optional_version(if_match)
     )
     set_etag(response, row.version)
     return services.to_read(row, notes=True)
@@ -176,7 +172,7 @@ async def withdraw_consent(
     now = runtime.now()
     occurred = not_in_future(body.occurred_at, now)
     row = await consents.withdraw_consent(
-        session, runtime, principal, case_id, consent_id, body, occurred, _version(if_match)
+        session, runtime, principal, case_id, consent_id, body, occurred, optional_version(if_match)
     )
     set_etag(response, row.version)
     return consents.to_read(row, now)

@@ -19,7 +19,7 @@ from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.compensation import schemas, service
 from app.compensation.policy import ACTIONS, ROUTED, Scheme, Status
-from app.concurrency import required_version, set_etag
+from app.concurrency import optional_version, set_etag
 from app.deps import RuntimeDep, Session
 from app.errors import documented
 from app.idempotency.replay import replays_as
@@ -31,12 +31,6 @@ router = APIRouter(tags=["compensation"], route_class=GuardedRoute)
 Filer = Annotated[Principal, require(Permission.COMPENSATION_FILE)]
 Reader = Annotated[Principal, require(Permission.COMPENSATION_READ)]
 IfMatch = Annotated[str | None, Header(description="The claim's ETag; optional (a stale one is 412).")]
-
-
-def _version(if_match: str | None) -> int | None:
-    """If-Match is optional on an action: absent (or blank), the action applies to the state the
-    claim is in; present, to the version it names."""
-    return None if if_match is None or not if_match.strip() else required_version(if_match)
 
 
 async def _answer(
@@ -152,7 +146,7 @@ def _action_route(name: str) -> None:
         if_match: IfMatch = None,
     ) -> schemas.ClaimRead:
         service.not_in_future(body, runtime.now())
-        expected = _version(if_match)
+        expected = optional_version(if_match)
         await service.act(session, runtime, principal, claim_id, name, body, expected)
         return await _answer(response, session, principal, claim_id)
 

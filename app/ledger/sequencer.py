@@ -7,7 +7,7 @@ so several API processes take turns; SQLite: BEGIN IMMEDIATE), reads committed e
 no position yet, and appends them. Positions are contiguous because only the lock holder writes
 them, and an event is sequenced once because ``log_leaves.event_id`` is unique.
 
-Which events are looked at: those that occurred at most ``LAG`` before the newest one already
+Which events are looked at: those that occurred at most ``LAG`` before the last one
 sequenced (an event's time is taken inside its transaction, which may commit a little later);
 the whole table when nothing is sequenced yet.
 """
@@ -73,9 +73,13 @@ async def _unsequenced(session: AsyncSession, size: int, limit: int) -> list[Map
         ~exists(select(LogLeaf.position).where(LogLeaf.event_id == AuditEvent.id))
     )
     if size:
+        # The last leaf's event: one index probe (the newest sequenced event may sit a little
+        # earlier in the order; the window only grows by that).
         newest = (
             await session.execute(
-                select(func.max(AuditEvent.occurred_at)).join(LogLeaf, LogLeaf.event_id == AuditEvent.id)
+                select(AuditEvent.occurred_at)
+                .join(LogLeaf, LogLeaf.event_id == AuditEvent.id)
+                .where(LogLeaf.position == size - 1)
             )
         ).scalar()
         if newest is not None:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.concurrency import required_version, set_etag
+from app.concurrency import optional_version, set_etag
 from app.deps import RuntimeDep, Session
 from app.errors import documented
 from app.idempotency.replay import replays_as
@@ -31,12 +31,6 @@ Reader = Annotated[Principal, require(Permission.REFERRALS_READ)]
 IfMatch = Annotated[
     str | None, Header(description="The referral's ETag; optional (a stale one is 412).")
 ]
-
-
-def _version(if_match: str | None) -> int | None:
-    """If-Match is optional on an action: absent (or blank), the action applies to the state the
-    referral is in; present, to the version it names."""
-    return None if if_match is None or not if_match.strip() else required_version(if_match)
 
 
 async def _answer(
@@ -157,7 +151,7 @@ def _action_route(name: str) -> None:
         if_match: IfMatch = None,
     ) -> schemas.ReferralRead:
         service.not_in_future(body, runtime.now())
-        expected = _version(if_match)
+        expected = optional_version(if_match)
         await service.act(session, runtime, principal, referral_id, name, body, expected)
         return await _answer(response, session, principal, referral_id)
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.concurrency import required_version, set_etag
+from app.concurrency import optional_version, set_etag
 from app.deps import RuntimeDep, Session
 from app.errors import documented
 from app.idempotency.replay import replays_as
@@ -32,12 +32,6 @@ Escalator = Annotated[Principal, require(Permission.TRANSFERS_ESCALATE)]
 IfMatch = Annotated[
     str | None, Header(description="The transfer's ETag; optional (a stale one is 412).")
 ]
-
-
-def _version(if_match: str | None) -> int | None:
-    """If-Match is optional on an action: absent (or blank), the action applies to the state the
-    transfer is in; present, to the version it names."""
-    return None if if_match is None or not if_match.strip() else required_version(if_match)
 
 
 async def _answer(
@@ -178,7 +172,7 @@ def _action_route(name: str) -> None:
         if_match: IfMatch = None,
     ) -> schemas.TransferRead:
         service.not_in_future(body, runtime.now())
-        expected = _version(if_match)
+        expected = optional_version(if_match)
         await service.act(session, runtime, principal, transfer_id, name, body, expected)
         return await _answer(response, session, principal, transfer_id)
 

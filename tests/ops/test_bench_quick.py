@@ -7,11 +7,14 @@ import os
 
 import pytest
 
+import bench.run as bench_run
 from bench.run import run, table
 
 
 @pytest.mark.postgres
-def test_the_benchmark_harness_runs_end_to_end() -> None:
+def test_the_benchmark_harness_runs_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A database of its own: a real `make bench` may be running on this machine.
+    monkeypatch.setattr(bench_run, "DATABASE", "homecoming_bench_quick")
     owner = os.environ["TEST_DATABASE_URL"]
     api = os.environ["TEST_API_DATABASE_URL"]
     report = run(owner, api, [200], seconds=1, rounds=1, quick=True)
