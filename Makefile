@@ -21,7 +21,8 @@ run: $(STAMP)
 	$(BIN)/homecoming serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
-	$(BIN)/pytest -q
+	# One worker per core (pytest-xdist): each has its own database.
+	$(BIN)/pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
