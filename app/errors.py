@@ -69,6 +69,11 @@ def problem_response(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+def invalid_field(field_name: str, kind: str, detail: str) -> Problem:
+    """A 422 about one field of the request body, in the shape of the validation errors."""
+    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
+
+
 def not_found(what: str = "resource") -> Problem:
     """The one answer for an object that does not exist or that the caller may not see."""
     return Problem(404, f"No such {what}.")

@@ -12,23 +12,19 @@ from app.access.cases import field_set
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.cases.service import CaseView, get_case_row, get_case_view
-from app.errors import Problem
-
-
-def invalid(field_name: str, kind: str, detail: str) -> Problem:
-    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
+from app.errors import Problem, invalid_field
 
 
 def not_in_future(occurred_at: datetime | None, now: datetime) -> datetime:
     """A request error that needs no object (answered before the case is looked up)."""
     if occurred_at is not None and occurred_at > now:
-        raise invalid("occurred_at", "in_future", "An act cannot have happened in the future.")
+        raise invalid_field("occurred_at", "in_future", "An act cannot have happened in the future.")
     return occurred_at or now
 
 
 def after_rescue(case: Case, occurred_at: datetime) -> None:
     if occurred_at < case.opened_at:
-        raise invalid("occurred_at", "before_rescue", "An act on a case comes after her rescue.")
+        raise invalid_field("occurred_at", "before_rescue", "An act on a case comes after her rescue.")
 
 
 async def case_for_writing(

@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.aftercare import schemas
-from app.aftercare.common import after_rescue, case_for_reading, case_for_writing, invalid
+from app.aftercare.common import after_rescue, case_for_reading, case_for_writing
 from app.aftercare.models import Consent
 from app.aftercare.policy import (
     CONSENT_STAGES,
@@ -32,7 +32,7 @@ from app.cases.changes import allowed_actions
 from app.cases.vocab import Stage, Track
 from app.deadlines.models import Deadline
 from app.documents.models import Document
-from app.errors import Problem, not_found
+from app.errors import Problem, invalid_field, not_found
 from app.orders.models import Order
 from app.runtime import Runtime
 
@@ -43,11 +43,11 @@ def check_request(data: schemas.ConsentCreate, occurred_at: datetime) -> None:
     """Request errors that need no object (answered before the case is looked up)."""
     sharing = data.purpose is ConsentPurpose.DATA_SHARING
     if sharing and data.agency_id is None:
-        raise invalid("agency_id", "missing", "Consent to share her data names the agency.")
+        raise invalid_field("agency_id", "missing", "Consent to share her data names the agency.")
     if not sharing and data.agency_id is not None:
-        raise invalid("agency_id", "not_allowed", "Only consent to data sharing names an agency.")
+        raise invalid_field("agency_id", "not_allowed", "Only consent to data sharing names an agency.")
     if data.valid_until is not None and data.valid_until <= occurred_at:
-        raise invalid("valid_until", "before_start", "A consent lapses after it was given.")
+        raise invalid_field("valid_until", "before_start", "A consent lapses after it was given.")
 
 
 async def record_consent(
@@ -77,13 +77,13 @@ async def record_consent(
             select(Agency.id).where(Agency.id == data.agency_id, Agency.active.is_(True))
         )
         if known.scalar() is None:
-            raise invalid("agency_id", "unknown_agency", "No such active agency.")
+            raise invalid_field("agency_id", "unknown_agency", "No such active agency.")
     if data.document_id is not None:
         filed = await session.execute(
             select(Document.id).where(Document.id == data.document_id, Document.case_id == case.id)
         )
         if filed.scalar() is None:
-            raise invalid("document_id", "wrong_document", "The form is a document of this case.")
+            raise invalid_field("document_id", "wrong_document", "The form is a document of this case.")
     row = Consent(
         id=uuid.uuid4(),
         case_id=case.id,
@@ -139,7 +139,7 @@ async def withdraw_consent(
         state = "a refusal" if not row.given else "withdrawn already"
         raise Problem(409, f"The consent is {state}.", allowed_actions=[])
     if occurred_at < row.occurred_at:
-        raise invalid("occurred_at", "out_of_order", "A consent is withdrawn after it was given.")
+        raise invalid_field("occurred_at", "out_of_order", "A consent is withdrawn after it was given.")
     result = await session.execute(
         update(Consent)
         .where(Consent.id == row.id, Consent.version == row.version, Consent.withdrawn_at.is_(None))

@@ -15,7 +15,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.aftercare import schemas
-from app.aftercare.common import after_rescue, case_for_reading, case_for_writing, invalid
+from app.aftercare.common import after_rescue, case_for_reading, case_for_writing
 from app.aftercare.models import RehabilitationService
 from app.aftercare.policy import RECORDERS, SERVICE_STAGES, ServiceStatus, starts_rehabilitation
 from app.agencies.models import Agency
@@ -23,7 +23,7 @@ from app.audit.events import Actor, Change, ObjectRef, record_event
 from app.auth.principal import Principal
 from app.cases.changes import allowed_actions, write_or_conflict
 from app.cases.vocab import Stage, Track
-from app.errors import Problem, not_found
+from app.errors import Problem, invalid_field, not_found
 from app.runtime import Runtime
 
 _WHAT = "Rehabilitation services"
@@ -57,7 +57,7 @@ async def start_service(
     if data.provider_agency_id is not None and not await _active_agency(
         session, data.provider_agency_id
     ):
-        raise invalid("provider_agency_id", "unknown_agency", "No such active agency.")
+        raise invalid_field("provider_agency_id", "unknown_agency", "No such active agency.")
     row = RehabilitationService(
         id=uuid.uuid4(),
         case_id=case.id,
@@ -100,7 +100,7 @@ async def start_service(
 def check_end(data: schemas.ServiceEnd) -> None:
     """A request error: a service ends completed or discontinued."""
     if data.status is ServiceStatus.ONGOING:
-        raise invalid("status", "not_an_end", "A service ends completed or discontinued.")
+        raise invalid_field("status", "not_an_end", "A service ends completed or discontinued.")
 
 
 async def end_service(
@@ -131,7 +131,7 @@ async def end_service(
     if row.status != ServiceStatus.ONGOING.value:
         raise Problem(409, f"The service is {row.status} already.", allowed_actions=[])
     if occurred_at < row.started_at:
-        raise invalid("occurred_at", "out_of_order", "A service ends after it began.")
+        raise invalid_field("occurred_at", "out_of_order", "A service ends after it began.")
     before = row.status
     result = await session.execute(
         update(RehabilitationService)

@@ -17,7 +17,6 @@ from app.aftercare.common import (
     after_rescue,
     case_for_reading,
     case_for_writing,
-    invalid,
 )
 from app.aftercare.models import FollowUpVisit
 from app.aftercare.policy import VISIT_STAGES, VISITORS, first_visit_moves
@@ -28,7 +27,7 @@ from app.cases.vocab import Stage, Track
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
 from app.deadlines.status import status_of
-from app.errors import Problem, not_found
+from app.errors import Problem, invalid_field, not_found
 from app.runtime import Runtime
 
 FINDINGS = "aftercare_findings"
@@ -61,7 +60,7 @@ async def record_visit(
         )
     ).one()
     if last[1] is not None and occurred_at < last[1]:
-        raise invalid("occurred_at", "out_of_order", "A visit cannot precede the one before it.")
+        raise invalid_field("occurred_at", "out_of_order", "A visit cannot precede the one before it.")
     visit = FollowUpVisit(
         id=uuid.uuid4(),
         case_id=case.id,

@@ -59,7 +59,7 @@ from app.compensation.policy import (
 )
 from app.db import AnySelect, UTCDateTime
 from app.deadlines import service as deadlines
-from app.errors import Problem, not_found
+from app.errors import Problem, invalid_field, not_found
 from app.pagination import decode_cursor, split_page
 from app.runtime import Runtime
 
@@ -284,21 +284,17 @@ async def list_claims(
 # ---- filing -----------------------------------------------------------------------------------
 
 
-def _invalid(field_name: str, kind: str, detail: str) -> Problem:
-    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
-
-
 def not_in_future(data: schemas.Act, now: datetime) -> None:
     """A request error that needs no object (checked before the claim is looked up)."""
     if data.occurred_at is not None and data.occurred_at > now:
-        raise _invalid("occurred_at", "in_future", "An act cannot have happened in the future.")
+        raise invalid_field("occurred_at", "in_future", "An act cannot have happened in the future.")
 
 
 def check_create(data: schemas.ClaimCreate, now: datetime) -> None:
     """The filing's own errors, answered before the case is looked up (DOMAIN.md section 5)."""
     not_in_future(data, now)
     if data.scheme in NAMED_SCHEMES and data.scheme_name is None:
-        raise _invalid("scheme_name", "missing", f"A {data.scheme.value} claim names its scheme.")
+        raise invalid_field("scheme_name", "missing", f"A {data.scheme.value} claim names its scheme.")
 
 
 def _may_file(principal: Principal, relations: set[str]) -> bool:
@@ -346,7 +342,7 @@ async def create_claim(
         )
     forum = await _forum(session, data.forum_agency_id)
     if forum is None:
-        raise _invalid(
+        raise invalid_field(
             "forum_agency_id",
             "wrong_agency",
             "A claim is decided by an active legal services authority (a DLSA or an SLSA).",
@@ -356,7 +352,7 @@ async def create_claim(
     now = runtime.now()
     occurred = data.occurred_at or now
     if occurred < case.opened_at:
-        raise _invalid("occurred_at", "before_rescue", "A claim is filed after the rescue.")
+        raise invalid_field("occurred_at", "before_rescue", "A claim is filed after the rescue.")
     claim = CompensationClaim(
         id=uuid.uuid4(),
         case_id=case.id,
@@ -475,7 +471,7 @@ async def _last_occurred(session: AsyncSession, claim_id: uuid.UUID) -> datetime
 async def _not_before_last(session: AsyncSession, claim_id: uuid.UUID, occurred_at: datetime) -> None:
     previous = await _last_occurred(session, claim_id)
     if previous is not None and occurred_at < previous:
-        raise _invalid("occurred_at", "out_of_order", "An act cannot precede the one before it.")
+        raise invalid_field("occurred_at", "out_of_order", "An act cannot precede the one before it.")
 
 
 async def _move(
@@ -565,7 +561,7 @@ async def _disburse(
     awarded = claim.amount_awarded_paise or 0
     total = claim.amount_disbursed_paise + body.amount_paise
     if total > awarded:
-        raise _invalid(
+        raise invalid_field(
             "amount_paise",
             "over_award",
             "The payments would exceed the award (what remains of it is on the claim).",
@@ -630,7 +626,9 @@ async def claim_to_decide(
         session, principal, statement, {"claim_id": claim_id, "case_id": case_id}
     )
     if row is None:
-        raise _invalid("claim_id", "not_of_case", "The claim is not a compensation claim of this case.")
+        raise invalid_field(
+            "claim_id", "not_of_case", "The claim is not a compensation claim of this case."
+        )
     view = _view(principal, row, names)
     decide_step(principal, ACTIONS[DECISION], view, None)
     await _not_before_last(session, view.claim.id, occurred_at)

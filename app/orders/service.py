@@ -32,7 +32,7 @@ from app.compensation import service as compensation
 from app.compensation.policy import FORUM_ROLES
 from app.deadlines import service as deadlines
 from app.documents.models import Document
-from app.errors import Problem, not_found
+from app.errors import Problem, invalid_field, not_found
 from app.orders import schemas
 from app.orders.models import Order
 from app.orders.policy import (
@@ -62,24 +62,20 @@ _INVESTIGATORS = frozenset({AgencyType.DCPU.value, AgencyType.NGO.value})
 _ENDING = frozenset({OrderKind.CLOSURE, OrderKind.AGED_OUT})
 
 
-def _invalid(field_name: str, kind: str, detail: str) -> Problem:
-    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
-
-
 def check_request(data: Any, now: datetime) -> None:
     """The order's own errors, answered before the case is looked up (DOMAIN.md section 5)."""
     if OrderKind(data.kind) in TRANSFER_KINDS:
-        raise _invalid(
+        raise invalid_field(
             "kind",
             "made_by_transfer",
             "Transfer and escort orders are made by the transfer's order and assign-escort actions.",
         )
     if data.occurred_at > now:
-        raise _invalid("occurred_at", "in_future", "An order cannot have been made in the future.")
+        raise invalid_field("occurred_at", "in_future", "An order cannot have been made in the future.")
     if OrderKind(data.kind) is OrderKind.COMPENSATION_DECISION and (
         (data.amount_awarded_paise == 0) != (data.refusal_reason is not None)
     ):
-        raise _invalid(
+        raise invalid_field(
             "refusal_reason",
             "refusal_reason",
             "A decision awarding nothing gives its refusal_reason; an award gives none.",
@@ -105,7 +101,7 @@ async def _members(
     (hold one of ``roles``), the caller among them."""
     wanted = set(members)
     if principal.id not in wanted:
-        raise _invalid("issuing_members", "caller_missing", "The issuing members include you.")
+        raise invalid_field("issuing_members", "caller_missing", "The issuing members include you.")
     found = await session.execute(
         select(func.count(func.distinct(User.id)))
         .join(UserRole, UserRole.user_id == User.id)
@@ -117,7 +113,7 @@ async def _members(
         )
     )
     if found.scalar_one() != len(wanted):
-        raise _invalid(
+        raise invalid_field(
             "issuing_members",
             "not_members",
             "Each issuing member is an active member of your committee or court.",
@@ -152,7 +148,7 @@ async def _kind_values(
         shelter = await _active_agency(session, data.placement_agency_id)
         where = case.current_state or case.rescue_state
         if shelter is None or shelter.type != AgencyType.SHELTER.value or shelter.state != where:
-            raise _invalid(
+            raise invalid_field(
                 "placement_agency_id",
                 "wrong_agency",
                 "She is placed in an active shelter or home of the state she is in.",
@@ -163,7 +159,7 @@ async def _kind_values(
     elif kind is OrderKind.SIR_DIRECTION and data.investigator_agency_id is not None:
         investigator = await _active_agency(session, data.investigator_agency_id)
         if investigator is None or investigator.type not in _INVESTIGATORS:
-            raise _invalid(
+            raise invalid_field(
                 "investigator_agency_id",
                 "wrong_agency",
                 "The social investigation is prepared by an active DCPU or NGO.",
@@ -182,7 +178,7 @@ async def _kind_values(
             values["stage"] = Stage.RESCUED.value
     elif kind is OrderKind.FINAL_ORDER:
         if data.outcome not in OUTCOMES[track]:
-            raise _invalid(
+            raise invalid_field(
                 "outcome",
                 "wrong_outcome",
                 f"A {track.value}'s final order is one of: {', '.join(sorted(OUTCOMES[track]))}.",
@@ -249,7 +245,7 @@ async def issue_order(
             allowed_actions=allowed_now(principal, case, relations),
         )
     if data.occurred_at < case.opened_at:
-        raise _invalid("occurred_at", "before_rescue", "An order is made after the rescue.")
+        raise invalid_field("occurred_at", "before_rescue", "An order is made after the rescue.")
     bench = _FORUM_ROLES if kind in FORUM_KINDS else _AUTHORITY_ROLES
     members = await _members(session, principal, data.issuing_members, bench)
     if data.document_id is not None:
@@ -257,7 +253,9 @@ async def issue_order(
             select(Document.id).where(Document.id == data.document_id, Document.case_id == case.id)
         )
         if found.first() is None:
-            raise _invalid("document_id", "not_of_case", "The order's document is one of this case.")
+            raise invalid_field(
+                "document_id", "not_of_case", "The order's document is one of this case."
+            )
     values, details, named = await _kind_values(session, case, data, move.target(stage))
     if "track" in values and await _has_open_transfer(session, case.id):
         raise Problem(

@@ -38,7 +38,7 @@ from app.cases.service import get_case_row
 from app.cases.vocab import Stage, Track
 from app.db import AnySelect, UTCDateTime
 from app.documents.models import Document
-from app.errors import Problem, not_found
+from app.errors import Problem, invalid_field, not_found
 from app.pagination import decode_cursor, split_page
 from app.referrals import schemas
 from app.referrals.models import Referral, ReferralAct
@@ -272,11 +272,7 @@ def _occurred(data: schemas.Act, now: datetime) -> datetime:
 def not_in_future(data: schemas.Act, now: datetime) -> None:
     """A request error that needs no object (checked before the referral is looked up)."""
     if data.occurred_at is not None and data.occurred_at > now:
-        raise _invalid("occurred_at", "in_future", "An act cannot have happened in the future.")
-
-
-def _invalid(field_name: str, kind: str, detail: str) -> Problem:
-    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
+        raise invalid_field("occurred_at", "in_future", "An act cannot have happened in the future.")
 
 
 def _conflict(detail: str, principal: Principal, view: ReferralView, besides: str = "") -> Problem:
@@ -322,7 +318,7 @@ async def create_referral(
         or receiving.id == case.owner_agency_id
     ):
         types = ", ".join(sorted(t.value for t in PROVIDERS[kind]))
-        raise _invalid(
+        raise invalid_field(
             "receiving_agency_id",
             "wrong_agency",
             f"A {kind.value} referral goes to an active agency of another kind than the owner "
@@ -448,7 +444,7 @@ async def _move(
     before_status, before_version = referral.status, referral.version
     previous = await _last_occurred(session, referral.id)
     if previous is not None and occurred_at < previous:
-        raise _invalid("occurred_at", "out_of_order", "An act cannot precede the one before it.")
+        raise invalid_field("occurred_at", "out_of_order", "An act cannot precede the one before it.")
     now = runtime.now()
     target = action.step.target
     changed = {
@@ -609,7 +605,7 @@ async def _complete(
     referral = view.referral
     kind = ReferralType(referral.type)
     if body.document_id is None and kind in RESULT_DOCUMENT_REQUIRED:
-        raise _invalid(
+        raise invalid_field(
             "document_id", "missing", f"A {kind.value} is completed with its report, a document."
         )
     values: dict[str, Any] = {}
@@ -645,7 +641,7 @@ async def _check_result_document(
         or document.sensitivity not in classes
     ):
         wanted = " or ".join(sorted(kinds)) or "no document"
-        raise _invalid(
+        raise invalid_field(
             "document_id",
             "wrong_document",
             f"A {kind.value} result is a document of the case uploaded by the receiving agency: "

@@ -52,7 +52,7 @@ from app.cases.vocab import Sex, Stage, Track
 from app.db import AnySelect, UTCDateTime
 from app.deadlines import service as deadlines
 from app.documents.models import Document
-from app.errors import Problem, not_found
+from app.errors import Problem, invalid_field, not_found
 from app.orders.models import Order
 from app.pagination import decode_cursor, split_page
 from app.runtime import Runtime
@@ -356,11 +356,7 @@ def _occurred(data: schemas.Act, now: datetime) -> datetime:
 def not_in_future(data: schemas.Act, now: datetime) -> None:
     """A request error that needs no object (checked before the transfer is looked up)."""
     if data.occurred_at is not None and data.occurred_at > now:
-        raise _invalid("occurred_at", "in_future", "An act cannot have happened in the future.")
-
-
-def _invalid(field_name: str, kind: str, detail: str) -> Problem:
-    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
+        raise invalid_field("occurred_at", "in_future", "An act cannot have happened in the future.")
 
 
 async def _lost_race(
@@ -431,7 +427,7 @@ async def _move(
     before_status, before_version = transfer.status, transfer.version
     previous = await _last_occurred(session, transfer.id)
     if previous is not None and occurred_at < previous:
-        raise _invalid("occurred_at", "out_of_order", "An act cannot precede the one before it.")
+        raise invalid_field("occurred_at", "out_of_order", "An act cannot precede the one before it.")
     now = runtime.now()
     changed = {
         **(values or {}),
@@ -565,7 +561,7 @@ async def create_transfer(
         or receiving.state != case.home_state
         or receiving.id == case.owner_agency_id
     ):
-        raise _invalid(
+        raise invalid_field(
             "receiving_agency_id",
             "wrong_agency",
             "The receiving agency is an active NGO, DCPU, home or WCD of her home state.",
@@ -576,13 +572,13 @@ async def create_transfer(
     if data.receiving_authority_id is not None:
         authority = await _agency(session, data.receiving_authority_id)
         if authority is None or authority.type != wanted.value or authority.state != case.home_state:
-            raise _invalid(
+            raise invalid_field(
                 "receiving_authority_id",
                 "wrong_authority",
                 f"The receiving authority is an active {wanted.value} of her home state.",
             )
     elif track is Track.CHILD:
-        raise _invalid(
+        raise invalid_field(
             "receiving_authority_id",
             "missing",
             "A child is transferred to the CWC of her home district (or the state capital's).",
@@ -679,7 +675,7 @@ async def _request_consultation(
         select(Document.id).where(Document.id.in_(wanted), Document.case_id == transfer.case_id)
     )
     if sorted(found.scalars()) != wanted:
-        raise _invalid("document_ids", "not_of_case", "The bundle is documents of this case.")
+        raise invalid_field("document_ids", "not_of_case", "The bundle is documents of this case.")
     occurred = _occurred(body, runtime.now())
     changes = await _move(
         session,
@@ -746,7 +742,7 @@ async def _order(
     body = cast(schemas.OrderBody, data)
     transfer = view.transfer
     if transfer.consultation_answer == "object" and body.objection_response is None:
-        raise _invalid(
+        raise invalid_field(
             "objection_response", "missing", "The receiving side objected: the order must answer it."
         )
     case = await _case_of(session, transfer)
@@ -831,19 +827,19 @@ async def _assign_escort(
     transfer = view.transfer
     unit = await _agency(session, body.escort_agency_id)
     if unit is None or AgencyType(unit.type) not in ESCORT_AGENCY_TYPES:
-        raise _invalid(
+        raise invalid_field(
             "escort_agency_id",
             "wrong_agency",
             "The escorting unit is an active police unit (SJPU), DCPU or home.",
         )
     if not body.travel_advance_paid:
-        raise _invalid(
+        raise invalid_field(
             "travel_advance_paid", "not_paid", "The escort travels with the travel advance paid."
         )
     case = await _case_of(session, transfer)
     # A girl travels with a woman officer (JJ Model Rule 81); so does a woman, as practice asks.
     if case.sex == Sex.FEMALE.value and not any(o.woman for o in body.officers):
-        raise _invalid("officers", "no_woman_officer", "A woman officer escorts a girl or a woman.")
+        raise invalid_field("officers", "no_woman_officer", "A woman officer escorts a girl or a woman.")
     occurred = _occurred(body, runtime.now())
     officers = [o.model_dump() for o in body.officers]
     order = await _make_order(
