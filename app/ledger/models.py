@@ -2,7 +2,9 @@
 leaf hash, the complete subtrees of the Merkle tree over them, and the signed checkpoints.
 
 All three are append-only, as ``audit_events`` is: the API's role may SELECT and INSERT only,
-and triggers refuse UPDATE, DELETE and TRUNCATE (``app.ledger.protection``)."""
+and triggers refuse UPDATE, DELETE and TRUNCATE (``app.ledger.protection``). The fourth table,
+``log_pending``, is the sequencer's queue: a trigger on ``audit_events`` adds every new event to
+it in the event's own transaction, and the sequencer removes what it has sequenced."""
 
 from __future__ import annotations
 
@@ -24,6 +26,16 @@ class LogLeaf(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit_events.id"), unique=True)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     sequenced_at: Mapped[datetime]
+
+
+class LogPending(Base):
+    """A committed event not sequenced yet. Filled by a trigger on ``audit_events``
+    (``app.ledger.protection.queue``), so no writer can forget it and an event is queued exactly
+    when it commits, however long its transaction stayed open."""
+
+    __tablename__ = "log_pending"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
 
 
 class LogNode(Base):

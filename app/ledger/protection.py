@@ -43,6 +43,39 @@ def unprotect(dialect: str, table: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {table}_no_{verb}" for verb in ("update", "delete")]
 
 
+_PG_QUEUE_FUNCTION = """
+CREATE OR REPLACE FUNCTION homecoming_queue_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO log_pending (event_id) VALUES (NEW.id);
+  RETURN NULL;
+END $$
+"""
+
+
+def queue(dialect: str) -> list[str]:
+    """The trigger that puts every new audit event on the sequencer's queue (``log_pending``) in
+    the event's own transaction: whoever writes an event, it is sequenced once it commits."""
+    if dialect == "postgresql":
+        return [
+            _PG_QUEUE_FUNCTION,
+            "CREATE TRIGGER audit_events_queue AFTER INSERT ON audit_events"
+            " FOR EACH ROW EXECUTE FUNCTION homecoming_queue_event()",
+        ]
+    return [
+        "CREATE TRIGGER audit_events_queue AFTER INSERT ON audit_events"
+        " BEGIN INSERT INTO log_pending (event_id) VALUES (NEW.id); END"
+    ]
+
+
+def unqueue(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            "DROP TRIGGER IF EXISTS audit_events_queue ON audit_events",
+            "DROP FUNCTION IF EXISTS homecoming_queue_event()",
+        ]
+    return ["DROP TRIGGER IF EXISTS audit_events_queue"]
+
+
 def suspended(dialect: str, tables: tuple[str, ...] = APPEND_ONLY) -> tuple[list[str], list[str]]:
     """(before, after): statements that lift the protection for one transaction of the owner
     (the tests' cleanup between tests; a tamper test) and put it back."""

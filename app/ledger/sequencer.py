@@ -7,28 +7,27 @@ so several API processes take turns; SQLite: BEGIN IMMEDIATE), reads committed e
 no position yet, and appends them. Positions are contiguous because only the lock holder writes
 them, and an event is sequenced once because ``log_leaves.event_id`` is unique.
 
-Which events are looked at: those that occurred at most ``LAG`` before the last one
-sequenced (an event's time is taken inside its transaction, which may commit a little later);
-the whole table when nothing is sequenced yet.
+Which events: those on the queue (``log_pending``), where a trigger puts each event in its own
+transaction, so an event becomes visible to the sequencer exactly when it commits, however long
+its transaction stayed open; the batch removes what it sequenced from the queue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.ledger import merkle
 from app.ledger.leaf import FIELDS, event_document, event_leaf_hash
-from app.ledger.models import Checkpoint, LogLeaf, LogNode
+from app.ledger.models import Checkpoint, LogLeaf, LogNode, LogPending
 from app.ledger.signing import LogSigner, checkpoint_text
 
-LAG = timedelta(minutes=10)
 BATCH = 5000
 # The advisory lock's key: "homecoming sequencer" in ASCII, folded to a bigint.
 LOCK_KEY = 0x686F6D6573657131
@@ -68,23 +67,14 @@ async def fetch_nodes(session: AsyncSession, wanted: set[merkle.Node]) -> dict[m
     return {(int(level), int(index)): digest for level, index, digest in rows}
 
 
-async def _unsequenced(session: AsyncSession, size: int, limit: int) -> list[Mapping[str, Any]]:
-    statement = select(*[getattr(AuditEvent, name) for name in FIELDS]).where(
-        ~exists(select(LogLeaf.position).where(LogLeaf.event_id == AuditEvent.id))
+async def _unsequenced(session: AsyncSession, limit: int) -> list[Mapping[str, Any]]:
+    """Queued events, oldest first (the queue is short: what arrived since the last batch)."""
+    statement = (
+        select(*[getattr(AuditEvent, name) for name in FIELDS])
+        .join(LogPending, LogPending.event_id == AuditEvent.id)
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        .limit(limit)
     )
-    if size:
-        # The last leaf's event: one index probe (the newest sequenced event may sit a little
-        # earlier in the order; the window only grows by that).
-        newest = (
-            await session.execute(
-                select(AuditEvent.occurred_at)
-                .join(LogLeaf, LogLeaf.event_id == AuditEvent.id)
-                .where(LogLeaf.position == size - 1)
-            )
-        ).scalar()
-        if newest is not None:
-            statement = statement.where(AuditEvent.occurred_at >= newest - LAG)
-    statement = statement.order_by(AuditEvent.occurred_at, AuditEvent.id).limit(limit)
     return [dict(row._mapping) for row in await session.execute(statement)]
 
 
@@ -94,14 +84,14 @@ async def sequence_batch(session: AsyncSession, now: datetime, limit: int = BATC
     if not await _locked(session):
         return 0
     size = await tree_size(session)
-    events = await _unsequenced(session, size, limit)
+    events = await _unsequenced(session, limit)
     if not events:
         return 0
     known = await fetch_nodes(session, set(frontier(size)))
     leaves, nodes = [], []
     for offset, row in enumerate(events):
         position = size + offset
-        digest = event_leaf_hash(event_document(row))
+        digest = event_leaf_hash(position, event_document(row))
         leaves.append(
             {"position": position, "event_id": row["id"], "leaf_hash": digest, "sequenced_at": now}
         )
@@ -116,6 +106,11 @@ async def sequence_batch(session: AsyncSession, now: datetime, limit: int = BATC
             nodes.append({"level": level, "index": index, "hash": value})
     await session.execute(insert(LogLeaf), leaves)
     await session.execute(insert(LogNode), nodes)
+    await session.execute(
+        delete(LogPending).where(
+            LogPending.event_id.in_(select(LogLeaf.event_id).where(LogLeaf.position >= size))
+        )
+    )
     return len(events)
 
 

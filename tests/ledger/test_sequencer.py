@@ -76,6 +76,39 @@ def test_every_event_is_sequenced_once_in_contiguous_positions(h: Harness) -> No
     assert len({e["id"] for e in sequenced}) == len(sequenced)
 
 
+def test_an_event_committed_long_after_it_occurred_is_still_sequenced(h: Harness) -> None:
+    """Its transaction stayed open (a slow request): it reaches the queue only as it commits,
+    and is sequenced then, however far the log has moved on past its time."""
+    from sqlalchemy import insert
+
+    from app.audit.models import AuditEvent
+
+    _write_events(h, 3)
+    _sequence_all(h)
+    long_ago = h.runtime.now().replace(year=2020)
+    late = uuid.uuid4()
+
+    async def write_late() -> None:
+        async with h.runtime.db.transaction() as session:
+            await session.execute(
+                insert(AuditEvent).values(
+                    id=late, occurred_at=long_ago, actor_type="system", roles=[],
+                    action="test.late", objects=[], changes=[],
+                )
+            )  # fmt: skip
+
+    h.run(write_late)
+    assert _sequence_all(h) == 1
+    positions = h.sql("SELECT position FROM log_leaves ORDER BY position")
+    assert [p[0] for p in positions] == list(range(4))
+    assert h.sql("SELECT count(*) FROM log_pending")[0][0] == 0
+
+
+def test_the_leaf_binds_the_event_to_its_position(h: Harness) -> None:
+    event = {"id": str(uuid.uuid4()), "action": "test"}
+    assert event_leaf_hash(0, event) != event_leaf_hash(1, event)
+
+
 def test_the_stored_tree_is_the_tree_of_the_events_themselves(h: Harness) -> None:
     _write_events(h, 37)
     _sequence_all(h)
@@ -83,7 +116,7 @@ def test_the_stored_tree_is_the_tree_of_the_events_themselves(h: Harness) -> Non
     recomputed = []
     for row in rows:
         event = h.run(lambda r=row: _as_event(h, r))
-        recomputed.append(event_leaf_hash(event_document(event)))
+        recomputed.append(event_leaf_hash(row["position"], event_document(event)))
     assert [bytes(r["leaf_hash"]) for r in rows] == recomputed
     response = h.client.get("/v1/audit/checkpoint?fresh=true", headers=_auditor(h))
     assert response.status_code == 200, response.text
