@@ -6,6 +6,7 @@ transaction of its own, so they survive the failed request that caused them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
@@ -131,6 +132,9 @@ class AccessLogBuffer:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._pending: list[dict[str, Any]] = []
+        # One flush at a time: a flush that returns has written everything added before it,
+        # including rows a concurrent flush had taken but not yet committed.
+        self._flushing = asyncio.Lock()
 
     def add(self, values: dict[str, Any]) -> None:
         if len(self._pending) >= self.MAX_PENDING:
@@ -140,6 +144,10 @@ class AccessLogBuffer:
         self._pending.append(values)
 
     async def flush(self) -> int:
+        async with self._flushing:
+            return await self._write_pending()
+
+    async def _write_pending(self) -> int:
         batch, self._pending = self._pending, []
         if not batch:
             return 0
