@@ -265,6 +265,37 @@ def audit_public_key() -> None:
     typer.echo(_run(make))
 
 
+@audit_cli.command("verify")
+def audit_verify(
+    export: Annotated[Path, typer.Argument(help="The export (NDJSON) to check.", exists=True)],
+    public_key: Annotated[
+        Path, typer.Option("--public-key", help="The log's public key (PEM).", exists=True)
+    ],
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="A checkpoint kept from before (JSON).", exists=True),
+    ] = None,
+) -> None:
+    """Check an export offline: every event against its leaf hash, the tree against the signed
+    checkpoint, and, with --checkpoint, that the log extends the one you kept. Prints the
+    outcome as JSON (naming the first bad position) and exits 1 if anything fails."""
+    import orjson
+
+    from app.ledger.verify import Failed, load_public_key, verify_export
+
+    try:
+        key = load_public_key(public_key.read_bytes())
+        earlier = orjson.loads(checkpoint.read_bytes()) if checkpoint is not None else None
+    except (Failed, ValueError) as exc:
+        typer.echo(json.dumps({"ok": False, "message": str(exc), "first_bad_seq": None}))
+        raise typer.Exit(2) from exc
+    with export.open("rb") as lines:
+        outcome = verify_export(lines, key, earlier)
+    typer.echo(json.dumps(outcome.as_dict(), indent=2))
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
 @cli.command()
 def demo() -> None:
     """Seed the fictional demo data set once, and print its credentials."""

@@ -24,6 +24,7 @@ from app.config import Settings, check_production_settings, get_settings
 from app.deadlines.router import router as deadlines_router
 from app.documents.router import router as documents_router
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.history.router import router as history_router
 from app.ledger.router import router as ledger_router
 from app.ledger.worker import run_sequencer
 from app.ops.background import run_background
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         deadlines_router,
         aftercare_router,
         ledger_router,
+        history_router,
     )
     for router in routers:
         # The routes are added as they are (paths already carry the router's prefix), so that

@@ -24,7 +24,18 @@ def _checkpoint(h: Any, c: Any) -> Request:
     return "/v1/audit/checkpoint?fresh=true", {}
 
 
+def _visible_case_history(h: Any, c: Any) -> Request:
+    from tests.test_matrix import _visible_case
+
+    case = _visible_case(h, c)
+    _sequenced(h)
+    return f"/v1/cases/{case.id}/history", {}
+
+
 LEDGER_BUILDERS: dict[tuple[str, str], Callable[[Any, Any], Request]] = {
+    ("GET", "/v1/cases/{case_id}/history"): _visible_case_history,
+    ("GET", "/v1/audit/events"): lambda h, c: (f"/v1/audit/events?limit={_sequenced(h)}", {}),
+    ("GET", "/v1/audit/export"): lambda h, c: (f"/v1/audit/export?from=0&to={_sequenced(h)}", {}),
     ("GET", "/v1/audit/checkpoint"): _checkpoint,
     ("GET", "/v1/audit/proofs/inclusion"): lambda h, c: (
         f"/v1/audit/proofs/inclusion?seq=0&tree_size={_sequenced(h)}",

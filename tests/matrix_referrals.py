@@ -146,6 +146,7 @@ _LEGAL_AID: dict[tuple[str, str], B] = {
     ("GET", "/v1/cases/{case_id}/follow-up-visits"): _case_route("/follow-up-visits"),
     ("GET", "/v1/cases/{case_id}/rehabilitation-services"): _case_route("/rehabilitation-services"),
     ("GET", "/v1/cases/{case_id}/consents"): _case_route("/consents"),
+    ("GET", "/v1/cases/{case_id}/history"): _case_route("/history"),
     ("GET", "/v1/documents/{document_id}"): lambda h, c: (f"/v1/documents/{_document(h, c)}", {}),
     ("GET", "/v1/documents/{document_id}/content"): lambda h, c: (
         f"/v1/documents/{_document(h, c)}/content",

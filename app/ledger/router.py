@@ -5,8 +5,6 @@ only: no event content, so no field set applies; the auditor's view of events is
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,17 +17,13 @@ from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.deps import RuntimeDep, Session, WriteSession
 from app.errors import Problem
-from app.ledger import merkle
+from app.ledger import proofs
+from app.ledger.export import b64, checkpoint_document
 from app.ledger.models import Checkpoint, LogLeaf
-from app.ledger.sequencer import fetch_nodes, latest_checkpoint, make_checkpoint, tree_size
-from app.ledger.signing import checkpoint_text
+from app.ledger.sequencer import latest_checkpoint, make_checkpoint, tree_size
 
 router = APIRouter(tags=["audit"], route_class=GuardedRoute)
 Auditor = Annotated[Principal, require(Permission.AUDIT_READ)]
-
-
-def b64(value: bytes) -> str:
-    return base64.b64encode(value).decode()
 
 
 class CheckpointRead(BaseModel):
@@ -43,18 +37,7 @@ class CheckpointRead(BaseModel):
 
 
 def checkpoint_read(checkpoint: Checkpoint) -> CheckpointRead:
-    text = checkpoint_text(
-        checkpoint.origin, checkpoint.tree_size, checkpoint.root_hash, checkpoint.signed_at
-    ).decode()
-    return CheckpointRead(
-        origin=checkpoint.origin,
-        tree_size=checkpoint.tree_size,
-        root_hash=b64(checkpoint.root_hash),
-        signed_at=text.splitlines()[3],
-        key_fingerprint=checkpoint.key_fingerprint,
-        signature=b64(checkpoint.signature),
-        text=text,
-    )
+    return CheckpointRead(**checkpoint_document(checkpoint))
 
 
 class ProofRead(BaseModel):
@@ -100,18 +83,6 @@ async def _bounded(session: AsyncSession, size: int) -> int:
     return current
 
 
-async def _prove(
-    session: AsyncSession, compute: Callable[[merkle.Nodes], list[bytes]], size: int
-) -> tuple[list[bytes], bytes]:
-    wanted = merkle.plan(compute) | merkle.plan(lambda nodes: merkle.root(nodes, size))
-    stored = await fetch_nodes(session, wanted)
-
-    def lookup(level: int, index: int) -> bytes:
-        return stored[(level, index)]
-
-    return compute(lookup), merkle.root(lookup, size)
-
-
 @router.get("/v1/audit/proofs/inclusion", operation_id="audit-inclusion", response_model=InclusionRead)
 async def inclusion(
     session: Session,
@@ -128,9 +99,7 @@ async def inclusion(
         )
     await _bounded(session, tree_size)
     leaf = (await session.execute(select(LogLeaf.leaf_hash).where(LogLeaf.position == seq))).scalar_one()
-    path, root_hash = await _prove(
-        session, lambda nodes: merkle.inclusion_proof(nodes, seq, tree_size), tree_size
-    )
+    path, root_hash = await proofs.inclusion(session, seq, tree_size)
     return InclusionRead(
         seq=seq,
         tree_size=tree_size,
@@ -157,11 +126,7 @@ async def consistency(
             errors=[{"loc": ["query", "first"], "type": "after_second", "msg": "first > second"}],
         )
     await _bounded(session, second)
-    path, root_hash = await _prove(
-        session, lambda nodes: merkle.consistency_proof(nodes, first, second), second
-    )
-    stored = await fetch_nodes(session, merkle.plan(lambda nodes: merkle.root(nodes, first)))
-    first_root = merkle.root(lambda level, index: stored[(level, index)], first)
+    path, first_root, root_hash = await proofs.consistency(session, first, second)
     return ConsistencyRead(
         first=first,
         tree_size=second,
