@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,23 +106,28 @@ class Driver:
                 row[name] = process(row[name])
         return rows
 
-    async def insert_many(self, table: Table, rows: list[dict[str, Any]]) -> bool:
-        """INSERT ``rows`` (each with every column of ``table``) in one atomic round trip; False
-        when the driver is not started (the caller inserts through a session)."""
+    async def insert_many(self, batches: Sequence[tuple[Table, list[dict[str, Any]]]]) -> bool:
+        """INSERT each batch's rows (each with every column of its table), in order and in one
+        transaction; False when the driver is not started (the caller inserts through a
+        session)."""
         if self._pool is None:
             return False
-        compiled = self._compile(_insert_of(table))
-        assert compiled is not None
-        await self._pool.executemany(
-            compiled.sql,
-            [
-                [
-                    row[name] if process is None else process(row[name])
-                    for name, _, _, process in compiled.binds
-                ]
-                for row in rows
-            ],
-        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            for table, rows in batches:
+                if not rows:
+                    continue
+                compiled = self._compile(_insert_of(table))
+                assert compiled is not None
+                await connection.executemany(
+                    compiled.sql,
+                    [
+                        [
+                            row[name] if process is None else process(row[name])
+                            for name, _, _, process in compiled.binds
+                        ]
+                        for row in rows
+                    ],
+                )
         return True
 
     def _compile(self, statement: Any) -> _Compiled | None:

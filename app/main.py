@@ -18,6 +18,7 @@ from app.agencies.router import router as agencies_router
 from app.auth.guard import find_requirement, is_form_body
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
+from app.changes.router import router as changes_router
 from app.clients.router import router as clients_router
 from app.compensation.router import router as compensation_router
 from app.config import Settings, check_production_settings, get_settings
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         aftercare_router,
         ledger_router,
         history_router,
+        changes_router,
     )
     for router in routers:
         # The routes are added as they are (paths already carry the router's prefix), so that

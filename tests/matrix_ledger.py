@@ -32,9 +32,17 @@ def _visible_case_history(h: Any, c: Any) -> Request:
     return f"/v1/cases/{case.id}/history", {}
 
 
+def _visible_case_access_log(h: Any, c: Any) -> Request:
+    from tests.test_matrix import _visible_case
+
+    return f"/v1/cases/{_visible_case(h, c).id}/access-log", {}
+
+
 LEDGER_BUILDERS: dict[tuple[str, str], Callable[[Any, Any], Request]] = {
+    ("GET", "/v1/cases/{case_id}/access-log"): _visible_case_access_log,
     ("GET", "/v1/cases/{case_id}/history"): _visible_case_history,
     ("GET", "/v1/audit/events"): lambda h, c: (f"/v1/audit/events?limit={_sequenced(h)}", {}),
+    ("GET", "/v1/changes"): lambda h, c: ("/v1/changes", {}),
     ("GET", "/v1/audit/export"): lambda h, c: (f"/v1/audit/export?from=0&to={_sequenced(h)}", {}),
     ("GET", "/v1/audit/checkpoint"): _checkpoint,
     ("GET", "/v1/audit/proofs/inclusion"): lambda h, c: (

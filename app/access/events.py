@@ -36,7 +36,7 @@ from app.access.cases import (
 )
 from app.agencies.models import Agency
 from app.audit.models import AuditEvent
-from app.auth.permissions import AgencyType
+from app.auth.permissions import AgencyType, Role
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.cases.vocab import Sensitivity
@@ -125,6 +125,14 @@ def redacted(event: Mapping[str, Any], reader: EventReader) -> dict[str, Any]:
         kept = {k: change[k] for k in ("object", "id", "field", "class") if k in change}
         changes.append({**kept, "redacted": True})
     return {**event, "changes": changes}
+
+
+def may_read_access_log(principal: Principal, relations: set[str]) -> bool:
+    """Who read a case is for the owning agency's supervisors and for audit offices: any other
+    relation sees the case, not who else looked at it."""
+    if "auditor" in relations:
+        return True
+    return "owner" in relations and Role.SUPERVISOR in principal.roles
 
 
 def audit_scope(principal: Principal) -> ColumnElement[bool]:

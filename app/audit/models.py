@@ -62,6 +62,17 @@ class AccessLogEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class AccessLogCase(Base):
+    """The cases of an access-log row that read several at once (a page of the case list, a
+    search, a page of the change feed), so that a case's access log finds it by index. A row
+    about one case names it in ``access_log.object_id`` and needs none."""
+
+    __tablename__ = "access_log_cases"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    access_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
 class SecurityLogEntry(Base):
     __tablename__ = "security_log"
     __table_args__ = (Index("ix_security_log_occurred_at", "occurred_at"),)

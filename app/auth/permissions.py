@@ -24,6 +24,12 @@ class Permission(StrEnum):
     METRICS_READ = "metrics:read"
     CASES_CREATE = "cases:create"
     CASES_READ = "cases:read"
+    # The change feed (``GET /v1/changes``): the events of the cases the caller sees, as the
+    # case reads would show them. Every reader of cases holds it.
+    CHANGES_READ = "changes:read"
+    # Who read a case, and what (its access log): the owning agency's supervisors and audit
+    # offices.
+    ACCESS_LOG_READ = "access_log:read"
     CASES_UPDATE = "cases:update"
     CASES_ASSIGN = "cases:assign"
     CASES_PRODUCE = "cases:produce"
@@ -109,6 +115,7 @@ _CASE_CREATORS = {
     P.TRANSFERS_ESCORT,
     P.CASES_CREATE,
     P.CASES_READ,
+    P.CHANGES_READ,
     P.CASES_UPDATE,
     P.CASES_PRODUCE,
     P.CASES_REPORT,
@@ -127,6 +134,7 @@ _CASE_CREATORS = {
 }
 _IDENTITY_READERS = {
     P.CASES_READ,
+    P.CHANGES_READ,
     P.DOCUMENTS_UPLOAD,
     P.DOCUMENTS_READ,
     P.TRANSFERS_READ,
@@ -156,6 +164,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | _CASE_CREATORS
         | {
             P.CASES_ASSIGN,
+            P.ACCESS_LOG_READ,
             P.TRANSFERS_ANSWER,
             P.TRANSFERS_ACCEPT,
             P.TRANSFERS_CANCEL,
@@ -173,6 +182,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _EVERY_PERSON
         | {
             P.CASES_READ,
+            P.CHANGES_READ,
             P.IDENTITY_READ,
             P.DOCUMENTS_READ,
             P.REFERRALS_READ,
@@ -188,11 +198,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # Commissions and auditors never receive identity (DOMAIN.md section 6).
     Role.COMMISSION_OFFICER: frozenset(
-        _EVERY_PERSON | {P.CASES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ}
+        _EVERY_PERSON
+        | {P.CASES_READ, P.CHANGES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ}
     ),
     Role.AUDITOR: frozenset(
         _EVERY_PERSON
-        | {P.CASES_READ, P.TRANSFERS_READ, P.REFERRALS_READ, P.COMPENSATION_READ, P.AUDIT_READ}
+        | {
+            P.CASES_READ,
+            P.CHANGES_READ,
+            P.TRANSFERS_READ,
+            P.REFERRALS_READ,
+            P.COMPENSATION_READ,
+            P.AUDIT_READ,
+            P.ACCESS_LOG_READ,
+        }
     ),
     Role.AGENCY_ADMIN: frozenset(_EVERY_PERSON | {P.USERS_READ, P.USERS_MANAGE, P.CLIENTS_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset(
@@ -236,8 +255,10 @@ MACHINE_FORBIDDEN: frozenset[Permission] = frozenset(
         P.IDENTITY_READ,
         P.IDENTITY_SEARCH,
         P.IDENTITY_UPDATE,
-        # Naming the people who work a case is a supervisor's act, not an integration's.
+        # Naming the people who work a case is a supervisor's act, not an integration's; so is
+        # reading who looked at her record.
         P.CASES_ASSIGN,
+        P.ACCESS_LOG_READ,
         # Directing, answering, accepting, cancelling and escalating a transfer are acts of
         # named members of a committee, a court or a supervisor.
         P.TRANSFERS_DIRECT,

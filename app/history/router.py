@@ -16,7 +16,7 @@ from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.deps import RuntimeDep, Session, WriteSession
 from app.history import service
-from app.history.schemas import EventRead
+from app.history.schemas import AccessRead, EventRead
 from app.ledger import export
 from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
 from app.responses import JSONAnswer
@@ -125,3 +125,29 @@ async def audit_export(
     return StreamingResponse(
         export.export_lines(runtime, principal, header), media_type="application/x-ndjson"
     )
+
+
+AccessReader = Annotated[Principal, require(Permission.ACCESS_LOG_READ)]
+
+
+@router.get(
+    "/v1/cases/{case_id}/access-log",
+    operation_id="cases-access-log",
+    response_model=Page[AccessRead],
+)
+async def case_access_log(
+    request: Request,
+    runtime: RuntimeDep,
+    session: Session,
+    principal: AccessReader,
+    case_id: uuid.UUID,
+    limit: int = LimitQuery,
+    cursor: str | None = CursorQuery,
+) -> Response:
+    """Who read the case, its identity and its documents, or was refused, oldest first: for the
+    owning agency's supervisors and audit offices."""
+    rows, next_cursor = await service.case_access_log(
+        session, runtime, principal, case_id, limit, cursor
+    )
+    items = [AccessRead.model_validate(row).model_dump(mode="json") for row in rows]
+    return _page(request, items, next_cursor)

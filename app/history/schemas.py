@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -28,3 +29,20 @@ class EventRead(BaseModel):
             " may not read has `redacted: true` in place of its values."
         )
     )
+
+
+class AccessRead(BaseModel):
+    id: uuid.UUID
+    occurred_at: datetime
+    principal_type: str | None = Field(description="user or client; none for an anonymous try.")
+    principal_id: uuid.UUID | None
+    agency_id: uuid.UUID | None
+    method: str
+    route: str = Field(description="The route's template (no identity ever travels in a URL).")
+    status: int
+    outcome: str = Field(description="read, search, write, repeat_check or denied.")
+    object_type: str | None
+    object_id: str | None
+    purpose: str | None = Field(description="The stated purpose of an identity read.")
+    fields: list[str] | None = Field(description="Identity fields asked for (names, not values).")
+    request_id: str | None

@@ -7,18 +7,27 @@ while the log grows.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.events import EVERYTHING, audit_scope, reader_for, redacted
+from app.access.events import (
+    EVERYTHING,
+    audit_scope,
+    may_read_access_log,
+    reader_for,
+    redacted,
+)
 from app.audit.access_log import access_entry
-from app.audit.models import AuditEvent
+from app.audit.models import AccessLogCase, AccessLogEntry, AuditEvent
 from app.auth.current import rows_checked
 from app.auth.principal import Principal
 from app.cases.service import get_case_view
 from app.db import AnySelect
+from app.documents.models import Document
+from app.errors import Problem
 from app.ledger.leaf import FIELDS, event_document
 from app.ledger.models import LogLeaf
 from app.pagination import decode_cursor, split_page
@@ -124,3 +133,62 @@ async def search_events(
     return [
         redacted(as_item(row), of_case if row["case_id"] is not None else EVERYTHING) for row in rows
     ], next_cursor
+
+
+# What a case's access log shows of each row: who, when, how, what and why; never the other
+# objects a list page held (those are other cases, perhaps not the reader's to know of).
+_ACCESS_COLUMNS = (
+    "id", "occurred_at", "principal_type", "principal_id", "agency_id", "method", "route",
+    "status", "outcome", "object_type", "object_id", "purpose", "fields", "request_id",
+)  # fmt: skip
+
+
+async def case_access_log(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    case_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Every access-log row about the case, oldest first: reads and denials of the case and of
+    its documents, and the list pages, searches and feed pages that held it. For the owning
+    agency's supervisors and audit offices (404 for those who do not see the case, 403 for
+    other relations)."""
+    after = None if cursor is None else decode_cursor(cursor, datetime, uuid.UUID)
+    # Rows still buffered (the last tenth of a second) belong in the answer: written before the
+    # request's first read, whose snapshot (on SQLite) the rest of its reads share.
+    await runtime.access_log.flush()
+    view = await get_case_view(session, principal, case_id)
+    if not may_read_access_log(principal, view.relations):
+        raise Problem(403, "A case's access log is for its owning agency's supervisors and auditors.")
+    documents = await session.execute(select(Document.id).where(Document.case_id == case_id))
+    named = [str(case_id), *(str(d) for d in documents.scalars())]
+    statement = select(*[getattr(AccessLogEntry, c) for c in _ACCESS_COLUMNS]).where(
+        or_(
+            AccessLogEntry.object_id.in_(named),
+            AccessLogEntry.id.in_(
+                select(AccessLogCase.access_id).where(AccessLogCase.case_id == case_id)
+            ),
+        )
+    )
+    if after is not None:
+        statement = statement.where(
+            tuple_(AccessLogEntry.occurred_at, AccessLogEntry.id) > tuple_(*after)
+        )
+    statement = statement.order_by(AccessLogEntry.occurred_at, AccessLogEntry.id).limit(limit + 1)
+    found = [dict(r._mapping) for r in await session.execute(statement)]
+    rows, next_cursor = split_page(
+        found, limit, lambda last: [last["occurred_at"].isoformat(), str(last["id"])]
+    )
+    runtime.access_log.add(
+        access_entry(
+            principal,
+            "GET",
+            "/v1/cases/{case_id}/access-log",
+            outcome="read",
+            object_type="access_log",
+            object_id=str(case_id),
+        )
+    )
+    return rows, next_cursor

@@ -449,3 +449,52 @@ def test_a_girl_rescued_in_mumbai_is_restored_to_her_family_in_south_24_parganas
     assert kinds == [
         "placement", "sir_direction", "age_determination", "transfer", "escort", "final_order",
     ]  # fmt: skip
+
+    # --- the whole journey, as the log keeps it --------------------------------------------------
+    _check_history(j)
+
+
+def _check_history(j: Journey) -> None:
+    """Sequenced, the journey is one history: the home DCPU (owner now) reads every event with
+    nothing withheld; the sending AHTU (transfer_sender now) reads it without identity or the
+    placement; an auditor of the home state reads it all, redacted, and the export of the whole
+    log verifies offline; a stranger gets 404; the owner's feed holds the same events."""
+    from app.ledger.verify import verify_export
+    from app.ledger.worker import sequence_pending
+
+    h = j.h
+    h.run(lambda: sequence_pending(h.runtime))
+    path = f"/v1/cases/{j.case_id}/history?limit=200"
+    owner = j.get("wb_dcpu", path).json()["items"]
+    actions = [e["action"] for e in owner]
+    assert actions[0] == "case.created"
+    assert {"case.produced", "order.issued", "transfer.accepted", "case.follow_up_visit"} <= set(actions)
+    assert [c for e in owner for c in e["changes"] if c.get("redacted")] == []
+    sender = j.get("ahtu_supervisor", path).json()["items"]
+    assert [e["id"] for e in sender] == [e["id"] for e in owner]
+    withheld = {(c["object"], c["field"]) for e in sender for c in e["changes"] if c.get("redacted")}
+    # Where she was placed is safety data, her assignees and visits the owner's casework.
+    assert withheld == {
+        ("case", "placement_agency_id"),
+        ("case", "assignees"),
+        ("case", "follow_up_visits"),
+    }
+    assert j.get("wb_stranger", path).status_code == 404
+    assert "Rupa" not in str(owner)
+
+    auditor = h.auth(h.user(h.agency(AgencyType.AUDIT, WB), Role.AUDITOR))
+    audited = h.client.get(path, headers=auditor).json()["items"]
+    assert [e["id"] for e in audited] == [e["id"] for e in owner]
+    size = int(h.sql("SELECT count(*) FROM log_leaves")[0][0])
+    export = h.client.get(f"/v1/audit/export?from=0&to={size}", headers=auditor)
+    outcome = verify_export(export.content.splitlines(), h.runtime.log_signer.public_key)
+    assert outcome.ok, outcome
+
+    followed, after = [], -1
+    while True:
+        page = j.get("wb_dcpu", f"/v1/changes?after={after}&limit=200").json()
+        followed += page["items"]
+        after = page["next_after"]
+        if page["caught_up"]:
+            break
+    assert [e["id"] for e in followed if e["case_id"] == j.case_id] == [e["id"] for e in owner]
