@@ -5,6 +5,8 @@ S1   GET /cases/{id}                       the case row by id
 S1b  GET /identity/{id}?fields=...         the identity row by id, the named fields decrypted
 S2   GET /cases?home_state=&stage=&cursor= a page of 50 by the same keyset SQL as the API's, without
                                            the visibility predicate
+S3   POST /referrals/{id}/accept           UPDATE ... WHERE id = $1 AND status = 'requested' and an
+                                           event INSERT, in one transaction
 
 Decryption uses the vault's keys (the same HOMECOMING_* settings as the API) and the same AES-GCM
 values, so S1b compares the same cryptographic work.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -98,11 +101,34 @@ async def list_cases(request: Request) -> Response:
     return _json({"items": [dict(r) for r in rows], "next_cursor": next_cursor})
 
 
+_ACCEPT = (
+    "UPDATE referrals SET status = 'accepted', version = version + 1, updated_at = now()"
+    " WHERE id = $1 AND status = 'requested' RETURNING case_id"
+)
+_EVENT = (
+    "INSERT INTO audit_events (id, occurred_at, actor_type, roles, action, case_id, objects,"
+    " changes) VALUES ($1, now(), 'user', '[]', 'referral.accepted', $2, $3, $4)"
+)
+
+
+async def accept_referral(request: Request) -> Response:
+    referral_id = request.path_params["referral_id"]
+    async with pool.acquire() as connection, connection.transaction():
+        case_id = await connection.fetchval(_ACCEPT, referral_id)
+        if case_id is None:
+            return Response(status_code=409)
+        objects = orjson.dumps([{"type": "referral", "id": str(referral_id)}]).decode()
+        changes = orjson.dumps([{"object": "referral", "field": "status", "to": "accepted"}]).decode()
+        await connection.execute(_EVENT, uuid.uuid4(), case_id, objects, changes)
+    return _json({"id": referral_id, "status": "accepted"})
+
+
 app = Starlette(
     routes=[
         Route("/cases/{case_id:uuid}", read_case),
         Route("/identity/{case_id:uuid}", read_identity),
         Route("/cases", list_cases),
+        Route("/referrals/{referral_id:uuid}/accept", accept_referral, methods=["POST"]),
     ],
     lifespan=lifespan,
 )

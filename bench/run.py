@@ -18,6 +18,10 @@ predicate, field set, access log):
   S1b  read identity (names, date of birth, phones) with a purpose, decrypting; logged first
   S2   list 50 cases by home state and stage as that state's commission officer, following the
        cursor up to 20 pages
+  S3   accept requested referrals as the receiving NGO's caseworker, each id once (a pool of at
+       least twice what a run can send, a fresh part of it for every run)
+  S4   export the first 1,000,000 events of the log (all, if fewer) as a national auditor, from a
+       fresh API process: events per second and the process's peak memory (absolute targets)
 """
 
 from __future__ import annotations
@@ -53,6 +57,10 @@ DATABASE = "homecoming_bench"
 IDENTITY_QUERY = "purpose=family_tracing&fields=names&fields=date_of_birth&fields=phones"
 REFERENCE_IDENTITY_QUERY = "fields=names&fields=date_of_birth&fields=phones"
 FIXED_RATE_SHARE = 0.7
+# S3's pool is sized for runs of this rate at most (the reference, on this machine, stays well
+# below); each run checks it sent at most half of its part.
+S3_MAX_RATE = 4000
+S4_EVENTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -114,13 +122,21 @@ def _env(database_url: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-def prepare(owner_url: str, cases: int, data_dir: Path) -> dict[str, Any]:
+def s3_pool_size(seconds: int, rounds: int) -> int:
+    """Twice the most a run can send, for every run: a warm-up and ``rounds`` per server."""
+    return 2 * (2 + 2 * rounds) * S3_MAX_RATE * seconds
+
+
+def prepare(owner_url: str, cases: int, data_dir: Path, s3_pool: int) -> dict[str, Any]:
     asyncio.run(_recreate(owner_url))
     env = _env(_async(owner_url, DATABASE), data_dir)
     subprocess.run([str(BIN / "homecoming"), "db", "upgrade"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
     subprocess.run(
-        [str(BIN / "python"), "-m", "bench.seed", "--cases", str(cases)], env=env, check=True, cwd=ROOT
+        [str(BIN / "python"), "-m", "bench.seed", "--cases", str(cases), "--s3-pool", str(s3_pool)],
+        env=env,
+        check=True,
+        cwd=ROOT,
     )
     seeded: dict[str, Any] = json.loads((RESULTS / "seed.json").read_text())
     seeded["seed_seconds_total"] = round(time.perf_counter() - started, 1)
@@ -138,14 +154,21 @@ def _wait(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def _wrk(url: str, token: str | None, seconds: int, follow: bool) -> dict[str, float]:
+def _wrk(
+    url: str, token: str | None, seconds: int, follow: bool, script: list[str] | None = None
+) -> dict[str, float]:
     command = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     if follow:
         command += ["-s", str(ROOT / "bench" / "follow.lua")]
-    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    if script:
+        command += ["-s", script[0], url, "--", *script[1:]]
+    else:
+        command.append(url)
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    sent = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
 
     def percentile(name: str) -> float:
         value, unit = re.search(rf"\s{name}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
@@ -159,7 +182,13 @@ def _wrk(url: str, token: str | None, seconds: int, follow: bool) -> dict[str, f
         found = re.search(pattern, out)
         if found:
             errors += sum(int(g) for g in found.groups())
-    return {"rps": rps, "p50_ms": percentile("50"), "p99_ms": percentile("99"), "errors": errors}
+    return {
+        "rps": rps,
+        "p50_ms": percentile("50"),
+        "p99_ms": percentile("99"),
+        "errors": errors,
+        "requests": sent,
+    }
 
 
 def _builtin(
@@ -197,6 +226,41 @@ def _builtin(
         "p50_ms": ordered[len(ordered) // 2],
         "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
         "errors": float(errors),
+    }
+
+
+def _builtin_posts(
+    requests: list[tuple[str, str | None]], seconds: int, concurrency: int = 8
+) -> dict[str, float]:
+    """S3 without wrk: POST each (url, token) once, in order, for ``seconds``."""
+    latencies: list[float] = []
+    errors, pending = 0, iter(requests)
+
+    async def worker(client: httpx.AsyncClient, deadline: float) -> None:
+        nonlocal errors
+        for url, token in pending:
+            if time.perf_counter() >= deadline:
+                return
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            sent = time.perf_counter()
+            response = await client.post(url, headers=headers, json={})
+            latencies.append((time.perf_counter() - sent) * 1000)
+            errors += response.status_code >= 400
+
+    async def drive() -> float:
+        async with httpx.AsyncClient(timeout=10) as client:
+            started = time.perf_counter()
+            await asyncio.gather(*[worker(client, started + seconds) for _ in range(concurrency)])
+            return time.perf_counter() - started
+
+    elapsed = asyncio.run(drive())
+    ordered = sorted(latencies) or [0.0]
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": ordered[len(ordered) // 2],
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "errors": float(errors),
+        "requests": len(latencies),
     }
 
 
@@ -306,6 +370,139 @@ async def _explain_s2(owner_url: str, seeded: dict[str, Any]) -> dict[str, Any]:
     return plans
 
 
+def _s3(
+    api: str,
+    reference: str,
+    tokens: list[str],
+    seconds: int,
+    rounds: int,
+    use_wrk: bool,
+    quick: bool,
+) -> dict[str, Any]:
+    """S3: every run (a warm-up and ``rounds`` per server, alternating) accepts its own part of
+    the pool, each id once, as a caseworker of the agency it was sent to (the reference needs no
+    token); a run is valid if it sent at most half of its part."""
+    pool = [line.split() for line in (RESULTS / "s3_pool.txt").read_text().splitlines()]
+    runs_needed = 2 + 2 * rounds
+    part = len(pool) // runs_needed
+    parts = iter(pool[i * part : (i + 1) * part] for i in range(runs_needed))
+    targets: dict[str, tuple[str, str, list[str]]] = {
+        "api": (api, "/v1/referrals/%s/accept", tokens),
+        "reference": (reference, "/referrals/%s/accept", []),
+    }
+
+    @_observed
+    def load(origin: str, path: str, keys: list[str], secs: int) -> dict[str, Any]:
+        ids = next(parts)
+        if use_wrk:
+            listing = RESULTS / "data" / "s3_part.txt"
+            listing.write_text("".join(f"{i} {k}\n" for i, k in ids))
+            script = [str(ROOT / "bench" / "accept.lua"), str(listing), path, *keys]
+            result = _wrk(origin + "/", None, secs, False, script)
+        else:
+            requests = [(origin + path % i, keys[int(k) - 1] if keys else None) for i, k in ids]
+            result = _builtin_posts(requests, secs)
+        result["pool_part"] = len(ids)
+        result["valid"] = result["requests"] * 2 <= len(ids)
+        return result
+
+    for origin, path, keys in targets.values():
+        load(origin, path, keys, 1 if quick else 2)
+    runs: dict[str, list[dict[str, Any]]] = {"api": [], "reference": []}
+    for _ in range(rounds):
+        for name, (origin, path, keys) in targets.items():
+            runs[name].append(load(origin, path, keys, seconds))
+    medians = {
+        name: {
+            key: statistics.median(r[key] for r in measured)
+            for key in ("rps", "p50_ms", "p99_ms", "errors")
+        }
+        for name, measured in runs.items()
+    }
+    return {
+        "medians": medians,
+        "ratio": round(medians["api"]["rps"] / medians["reference"]["rps"], 3),
+        "valid": all(r["valid"] for measured in runs.values() for r in measured),
+        "pool": len(pool),
+        "runs": runs,
+    }
+
+
+def _receivers_tokens(tokens: dict[str, str]) -> list[str]:
+    """The S3 receiving NGOs' tokens in their numbers' order ("s3_1", "s3_2", ... "s3_16")."""
+    numbered = {int(k.removeprefix("s3_")): v for k, v in tokens.items() if k.startswith("s3_")}
+    return [numbered[n] for n in sorted(numbered)]
+
+
+def _memory_mib(pid: int, field: str) -> float:
+    """``VmRSS`` (resident now) or ``VmHWM`` (the peak since start, or since the last reset)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def _reset_peak(pid: int) -> None:
+    """Start the peak-memory count again from what the process holds now (Linux: clear_refs 5),
+    so that the start-up's own peak (argon2's decoy hash takes 64 MiB for a moment) is not
+    counted as the export's."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def _s4(env: dict[str, str], seeded: dict[str, Any]) -> dict[str, Any]:
+    """S4: the export of the first events of the log from a fresh API process (its peak memory is
+    then the export's), downloaded by curl on the other core, then verified offline."""
+    from app.ledger.verify import load_public_key, verify_export
+
+    port = _free_port()
+    api = subprocess.Popen(
+        ["taskset", "-c", "0", str(BIN / "homecoming"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    events = min(S4_EVENTS, int(seeded["log_size"]))
+    target = RESULTS / "data" / "export.ndjson"
+    try:
+        _wait(f"http://127.0.0.1:{port}/health/live")
+        startup_peak = _memory_mib(api.pid, "VmHWM")
+        _reset_peak(api.pid)
+        before = _memory_mib(api.pid, "VmRSS")
+        url = f"http://127.0.0.1:{port}/v1/audit/export?from=0&to={events}"
+        command = [
+            "taskset", "-c", "1", "curl", "-sS", "-o", str(target),
+            "-w", "%{http_code} %{size_download}",
+            "-H", f"Authorization: Bearer {seeded['tokens']['auditor']}", url,
+        ]  # fmt: skip
+        started = time.perf_counter()
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        seconds = time.perf_counter() - started
+        status, size = out.split()
+        peak = _memory_mib(api.pid, "VmHWM")
+    finally:
+        api.terminate()
+        api.wait(timeout=10)
+    key = subprocess.run(
+        [str(BIN / "homecoming"), "audit", "public-key"], env=env, check=True, capture_output=True
+    ).stdout
+    with target.open("rb") as lines:
+        outcome = verify_export(lines, load_public_key(key))
+    target.unlink()
+    return {
+        "events": events,
+        "status": int(status),
+        "bytes": int(size),
+        "seconds": round(seconds, 2),
+        "events_per_second": round(events / seconds),
+        "startup_peak_rss_mib": startup_peak,
+        "rss_before_mib": before,
+        "peak_rss_mib": peak,
+        "verified": outcome.ok,
+        "verify_message": outcome.message,
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -319,7 +516,7 @@ def measure(
     use_wrk = shutil.which("wrk") is not None and not quick
     data_dir = RESULTS / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    seeded = prepare(owner_url, cases, data_dir)
+    seeded = prepare(owner_url, cases, data_dir, s3_pool_size(seconds, rounds))
     api_port, reference_port = _free_port(), _free_port()
     env = _env(_async(api_url, DATABASE), data_dir)
     api = subprocess.Popen(
@@ -374,6 +571,15 @@ def measure(
                 "ratio": round(medians["api"]["rps"] / medians["reference"]["rps"], 3),
                 "runs": runs,
             }
+        results["S3"] = _s3(
+            f"http://127.0.0.1:{api_port}",
+            f"http://127.0.0.1:{reference_port}",
+            _receivers_tokens(seeded["tokens"]),
+            seconds,
+            rounds,
+            use_wrk,
+            quick,
+        )
         s1 = scenarios(seeded)[0]
         rate = 5 if quick else FIXED_RATE_SHARE * results["S1"]["medians"]["api"]["rps"]
         fixed_runs = [
@@ -395,6 +601,7 @@ def measure(
             process.terminate()
             process.wait(timeout=10)
     explain = asyncio.run(_explain_s2(owner_url, seeded))
+    export = _s4(env, seeded)
     return {
         "cases": cases,
         "seed": {k: v for k, v in seeded.items() if k != "tokens"},
@@ -402,6 +609,7 @@ def measure(
         "scenarios": results,
         "fixed_rate_s1": fixed,
         "explain_s2": explain,
+        "export_s4": export,
     }
 
 
@@ -460,15 +668,12 @@ def table(report: dict[str, Any]) -> str:
         for name, result in size["scenarios"].items():
             for server, m in result["medians"].items():
                 ratio = f"**{result['ratio']}**" if server == "api" else ""
+                if server == "api" and result.get("valid") is False:
+                    ratio += " (pool part over half used: not valid)"
                 lines.append(
                     f"| {size['cases']:,} | {name} | {server} | {m['rps']:.0f} | {m['p50_ms']:.2f} |"
                     f" {m['p99_ms']:.2f} | {m['errors']:.0f} | {ratio} |"
                 )
-    lines.append("")
-    lines.append(
-        "| cases | fixed rate S1 (API) | achieved | p50 ms | p99 ms | p99.9 ms | p99/p50 | errors |"
-    )
-    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     steal = [
         v
         for size in report["sizes"]
@@ -483,6 +688,20 @@ def table(report: dict[str, Any]) -> str:
             f"CPU steal during the saturation runs (per core): median {statistics.median(steal):.1f}%,"
             f" highest {max(steal):.1f}%.\n",
         )
+    lines.append("")
+    lines.append("| cases | S4 events | seconds | events/s | peak RSS MiB | verified |")
+    lines.append("| ---: | ---: | ---: | ---: | ---: | --- |")
+    for size in report["sizes"]:
+        e = size["export_s4"]
+        lines.append(
+            f"| {size['cases']:,} | {e['events']:,} | {e['seconds']} | {e['events_per_second']:,} |"
+            f" {e['peak_rss_mib']} | {e['verified']} |"
+        )
+    lines.append("")
+    lines.append(
+        "| cases | fixed rate S1 (API) | achieved | p50 ms | p99 ms | p99.9 ms | p99/p50 | errors |"
+    )
+    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in report["sizes"]:
         f = size["fixed_rate_s1"]
         ratio = f["p99_ms"] / f["p50_ms"] if f["p50_ms"] else float("nan")

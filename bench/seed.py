@@ -48,7 +48,9 @@ from app.cases.identity import encrypt_identity
 from app.cases.models import CaseAssignee
 from app.cases.schemas import IdentityInput
 from app.config import get_settings
+from app.ledger.sequencer import make_checkpoint
 from app.runtime import Runtime, build_runtime
+from bench.log import LEAF_COLUMNS, NODE_COLUMNS, LogBuilder, history_event
 
 HOME_STATES = ["IN-WB", "IN-JH", "IN-BR", "IN-OD", "IN-AS", "IN-UP", "IN-MP", "IN-CG", "IN-RJ"]
 RESCUE_STATES = {"IN-MH": 0.45, "IN-DL": 0.25, "IN-KA": 0.1, "IN-GJ": 0.1, "IN-TN": 0.1}
@@ -72,6 +74,9 @@ class Agencies:
     cwcs: dict[str, list[uuid.UUID]] = field(default_factory=dict)
     dcpus: dict[str, list[uuid.UUID]] = field(default_factory=dict)
     commissions: dict[str, uuid.UUID] = field(default_factory=dict)
+    # S3: the NGOs that receive the pool of requested referrals, and a national audit office.
+    s3_receivers: list[uuid.UUID] = field(default_factory=list)
+    audit: uuid.UUID | None = None
 
 
 async def _agencies(runtime: Runtime) -> Agencies:
@@ -94,6 +99,13 @@ async def _agencies(runtime: Runtime) -> Agencies:
                 session, f"Bench Commission {state} (DEMO)", AgencyType.COMMISSION, state
             )
             made.commissions[state] = commission.id
+        for number in range(S3_RECEIVERS):
+            receiver = await admin.create_agency(
+                session, f"Bench S3 receiving NGO {number + 1} (DEMO)", AgencyType.NGO, "IN-MH"
+            )
+            made.s3_receivers.append(receiver.id)
+        audit = await admin.create_agency(session, "Bench audit office (DEMO)", AgencyType.AUDIT, None)
+        made.audit = audit.id
     return made
 
 
@@ -398,6 +410,49 @@ def _history(
     return rows
 
 
+# S3's pool: requested referrals of the services an NGO gives, to a few receiving NGOs (one
+# open referral of a type from a case to an agency: several agencies make a pool larger than
+# four times the cases).
+S3_TYPES = ("counselling", "medical", "education", "vocational_training")
+S3_RECEIVERS = 16
+
+
+def _s3_pool(
+    batch: Batch,
+    agencies: Agencies,
+    made: list[tuple[uuid.UUID, uuid.UUID, str, str]],
+    stages: dict[uuid.UUID, str],
+    wanted: int,
+) -> list[str]:
+    """Up to ``wanted`` requested referrals (one per open case, service type and receiving NGO)
+    with their creation acts; a line each, "<id> <receiver's number>". Drawn from the case's id."""
+    lines: list[str] = []
+    for case_id, owner, _, _ in made:
+        if stages[case_id] in ("closed", "deceased"):
+            continue  # a closed case's referral cannot be accepted
+        rng = random.Random(case_id.int ^ 0x5353)
+        made_at = BASE - timedelta(days=1)
+        actor = uuid.UUID(int=owner.int ^ 1)
+        for number, receiver in enumerate(agencies.s3_receivers):
+            for kind in S3_TYPES:
+                if len(lines) >= wanted:
+                    return lines
+                referral_id = _uuid(rng)
+                batch.referrals.append(
+                    (
+                        referral_id, case_id, kind, "requested", "AdditionalServicesRequired",
+                        "Please take this case on.", owner, receiver, None, None, made_at,
+                        None, 1, actor, made_at, made_at,
+                    )
+                )  # fmt: skip
+                batch.referral_acts.append(
+                    (_uuid(rng), referral_id, "create", None, "requested", actor, owner,
+                     '{"reason":"AdditionalServicesRequired"}', made_at, made_at)
+                )  # fmt: skip
+                lines.append(f"{referral_id} {number + 1}")
+    return lines
+
+
 async def _copy(connection: asyncpg.Connection, batch: Batch) -> None:
     for table, rows, columns in (
         ("rescue_events", batch.events, EVENT_COLUMNS),
@@ -421,8 +476,9 @@ async def _principals(
     target: tuple[uuid.UUID, uuid.UUID, str, str],
     rng: random.Random,
 ) -> dict[str, str]:
-    """A caseworker of the NGO owning the target case (assigned to it), and the commission officer
-    of the largest home state; an access token each (valid a day)."""
+    """A caseworker of the NGO owning the target case (assigned to it), the commission officer of
+    the largest home state, a caseworker of each S3 receiving NGO and a national auditor; an
+    access token each (valid a day)."""
     now = datetime.now(UTC)
     case_id, owner, rescue_state, _ = target
     tokens = {}
@@ -432,7 +488,13 @@ async def _principals(
             ("caseworker", owner, AgencyType.NGO, rescue_state, Role.CASEWORKER),
             ("commission", agencies.commissions[LARGEST_HOME], AgencyType.COMMISSION, LARGEST_HOME,
              Role.COMMISSION_OFFICER),
+            *[
+                (f"s3_{n + 1}", receiver, AgencyType.NGO, "IN-MH", Role.CASEWORKER)
+                for n, receiver in enumerate(agencies.s3_receivers)
+            ],
+            ("auditor", agencies.audit, AgencyType.AUDIT, None, Role.AUDITOR),
         ):  # fmt: skip
+            assert agency_id is not None
             user = await admin.create_user(
                 session, runtime, agency_id, f"bench.{name}.{rng.randrange(10**9)}", [role], "",
                 password_hash=hashed,
@@ -456,13 +518,22 @@ async def _size(connection: asyncpg.Connection) -> dict[str, Any]:
         "SELECT relname, pg_total_relation_size(oid) AS bytes FROM pg_class"
         " WHERE relkind = 'r' AND relname IN ('cases', 'identity_records', 'audit_events',"
         " 'rescue_events', 'case_exploitation_types', 'transfers', 'transfer_acts', 'referrals',"
-        " 'referral_acts', 'deadlines')"
+        " 'referral_acts', 'deadlines', 'log_leaves', 'log_nodes')"
         " ORDER BY relname"
     )
     return {"database_bytes": database, "tables": {r["relname"]: r["bytes"] for r in tables}}
 
 
-async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
+async def _sign_checkpoint(runtime: Runtime) -> int:
+    """A signed checkpoint over the whole seeded log, as the API would make one."""
+    async with runtime.db.transaction() as session:
+        made = await make_checkpoint(
+            session, runtime.log_signer, runtime.settings.log_origin, datetime.now(UTC)
+        )
+        return 0 if made is None else made.tree_size
+
+
+async def seed(cases: int, rng: random.Random, s3_pool: int = 0) -> dict[str, Any]:
     settings = get_settings()
     runtime = build_runtime(settings)
     agencies = await _agencies(runtime)
@@ -471,16 +542,30 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
     started = time.perf_counter()
     target = None
     counted = {"cases": 0, "events": 0, "transfers": 0, "referrals": 0, "deadlines": 0}
+    log, pool = LogBuilder(), []
+    sequenced_at = datetime.now(UTC)
     try:
+        # The log is built here, as the sequencer would have built it: the events are not queued.
+        await connection.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_queue")
         for batch, made in _generate(runtime, rng, agencies, cases):
+            stages = {row[0]: row[4] for row in batch.cases}
+            pool += _s3_pool(batch, agencies, made, stages, s3_pool - len(pool))
+            leaves, nodes = log.append(
+                [history_event(row, HISTORY_COLUMNS) for row in batch.history], sequenced_at
+            )
             async with connection.transaction():
                 await _copy(connection, batch)
+                await connection.copy_records_to_table(
+                    "log_leaves", records=leaves, columns=LEAF_COLUMNS
+                )
+                await connection.copy_records_to_table("log_nodes", records=nodes, columns=NODE_COLUMNS)
             target = target or made[0]
             counted["cases"] += len(batch.cases)
             counted["events"] += len(batch.history)
             counted["transfers"] += len(batch.transfers)
             counted["referrals"] += len(batch.referrals)
             counted["deadlines"] += len(batch.deadlines)
+        await connection.execute("ALTER TABLE audit_events ENABLE TRIGGER audit_events_queue")
         await connection.execute("ANALYZE")
         seconds = time.perf_counter() - started
         size = await _size(connection)
@@ -488,20 +573,24 @@ async def seed(cases: int, rng: random.Random) -> dict[str, Any]:
         await connection.close()
     assert target is not None
     tokens = await _principals(runtime, agencies, target, rng)
+    tree_size = await _sign_checkpoint(runtime)
     await runtime.db.dispose()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "s3_pool.txt").write_text("".join(f"{line}\n" for line in pool))
     seeded = {
         "cases": counted["cases"],
         "history_events": counted["events"],
         "transfers": counted["transfers"],
         "referrals": counted["referrals"],
         "deadlines": counted["deadlines"],
+        "log_size": tree_size,
+        "s3_pool": len(pool),
         "seconds": round(seconds, 1),
         "case_id": str(target[0]),
         "filter": {"home_state": LARGEST_HOME, "stage": COMMON_STAGE},
         "tokens": tokens,
         **size,
     }
-    RESULTS.mkdir(exist_ok=True)
     (RESULTS / "seed.json").write_text(json.dumps(seeded))
     return seeded
 
@@ -510,8 +599,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--s3-pool", type=int, default=0, help="Requested referrals for S3 (written to s3_pool.txt)."
+    )
     args = parser.parse_args()
-    result = asyncio.run(seed(args.cases, random.Random(args.seed)))
+    result = asyncio.run(seed(args.cases, random.Random(args.seed), args.s3_pool))
     print(json.dumps({k: v for k, v in result.items() if k != "tokens"}))
 
 

@@ -14,7 +14,6 @@ affected, without another copy of the log to compare with."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -29,17 +28,21 @@ FIELDS = (
 )  # fmt: skip
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value
+_IDS = ("id", "actor_id", "agency_id", "client_id", "case_id")
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-def event_document(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The event as exported (and hashed): JSON values only."""
-    return {name: _plain(row[name]) for name in FIELDS}
+def event_document(row: Mapping[str, Any], names: tuple[str, ...] = FIELDS) -> dict[str, Any]:
+    """The event as exported (and hashed): JSON values only (``names``: some of its members)."""
+    document = {name: row[name] for name in names}
+    for name in _IDS:
+        value = document.get(name)
+        if value is not None:
+            document[name] = str(value)
+    when = document.get("occurred_at")
+    if isinstance(when, datetime):
+        document["occurred_at"] = when.astimezone(UTC).strftime(TIME_FORMAT)
+    return document
 
 
 def canonical(document: Mapping[str, Any]) -> bytes:

@@ -141,6 +141,9 @@ def _tamper(h: Harness, *statements: str, **params: Any) -> None:
     h.run(go)
 
 
+_FK = "fk_log_leaves_event_id_audit_events"
+
+
 def _event_at(h: Harness, seq: int) -> Any:
     return h.sql("SELECT event_id FROM log_leaves WHERE position = :p", p=seq)[0][0]
 
@@ -184,8 +187,12 @@ def test_an_event_removed_under_its_leaf_is_named(h: Harness, kept: Kept) -> Non
     auditor, checkpoint, size = kept
     event = _event_at(h, 4)
     if h.owner_engine.dialect.name == "postgresql":
-        _tamper(h, "ALTER TABLE log_leaves DROP CONSTRAINT fk_log_leaves_event_id_audit_events")
-        _tamper(h, "DELETE FROM audit_events WHERE id = :id", id=event)
+        _tamper(
+            h,
+            f"ALTER TABLE log_leaves DROP CONSTRAINT {_FK}",
+            "DELETE FROM audit_events WHERE id = :id",
+            id=event,
+        )
     else:
         # SQLite turns foreign keys off only outside a transaction: a plain connection of its own.
         import sqlite3
@@ -195,7 +202,17 @@ def test_an_event_removed_under_its_leaf_is_named(h: Harness, kept: Kept) -> Non
             conn.execute("PRAGMA foreign_keys = OFF")
             for statement in [*lift, "DELETE FROM audit_events WHERE id = ?", *restore]:
                 conn.execute(statement, (event,) if "?" in statement else ())
-    outcome = _verify(h, _export(h, auditor, 0, size), checkpoint)
+    try:
+        outcome = _verify(h, _export(h, auditor, 0, size), checkpoint)
+    finally:
+        if h.owner_engine.dialect.name == "postgresql":
+            # The schema is this worker's for the rest of the run: the constraint goes back.
+            _tamper(
+                h,
+                "DELETE FROM log_leaves WHERE position = 4",
+                f"ALTER TABLE log_leaves ADD CONSTRAINT {_FK}"
+                " FOREIGN KEY (event_id) REFERENCES audit_events (id)",
+            )
     assert (outcome.ok, outcome.first_bad_seq) == (False, 4), outcome
     assert "missing" in outcome.message
 

@@ -24,7 +24,15 @@ def test_the_benchmark_harness_runs_end_to_end(monkeypatch: pytest.MonkeyPatch) 
     assert size["seed"]["history_events"] >= 200 * 8
     # Every produced child has her production deadline; cases in follow-up eight visits.
     assert size["seed"]["deadlines"] >= 50
-    assert set(size["scenarios"]) == {"S1", "S1b", "S2"}
+    assert set(size["scenarios"]) == {"S1", "S1b", "S2", "S3"}
+    # S3 accepted referrals of the pool, each once (no 409 for an id sent twice).
+    assert size["seed"]["s3_pool"] > 0
+    assert all(r["requests"] > 0 for r in size["scenarios"]["S3"]["runs"]["api"])
+    # S4 exported the whole (small) log from a fresh process, and it verified offline.
+    export = size["export_s4"]
+    assert export["events"] == size["seed"]["log_size"] >= size["seed"]["history_events"]
+    assert (export["status"], export["verified"]) == (200, True), export
+    assert export["peak_rss_mib"] > 0
     for name, result in size["scenarios"].items():
         for server in ("api", "reference"):
             assert result["medians"][server]["rps"] > 0, (name, server)
@@ -38,3 +46,4 @@ def test_the_benchmark_harness_runs_end_to_end(monkeypatch: pytest.MonkeyPatch) 
     for plan in size["explain_s2"].values():
         assert "Limit" in plan["plan"]
     assert "S1b" in table(report)
+    assert "S4" in table(report)
