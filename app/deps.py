@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.current import CLOCK
+from app.driver import ONE_TRANSACTION
 from app.runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -30,6 +31,7 @@ def _open(request: Request, write: bool) -> AsyncSession:
     runtime = runtime_of(request)
     session = runtime.db.session(write=write)
     session.info[CLOCK] = runtime.now
+    session.info[ONE_TRANSACTION] = bool(getattr(request.state, "one_transaction", False))
     request.state.db_session = session
     return session
 

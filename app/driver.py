@@ -35,6 +35,9 @@ from sqlalchemy.sql import Select
 
 # The key under which a session carries the driver (``AsyncSession.info``).
 DRIVER = "driver"
+# Set on a request's session when everything it writes must commit together with something the
+# request writes last (an Idempotency-Key's outcome): no statement of it goes to the driver.
+ONE_TRANSACTION = "one_transaction"
 
 Processor = Callable[[Any], Any]
 
@@ -179,3 +182,28 @@ async def _set_codecs(connection: asyncpg.Connection) -> None:
 
 def _as_text(value: str) -> str:
     return value
+
+
+def driver_of(session: Any) -> Driver | None:
+    """The driver, if ``session`` may send a statement to it now: it has begun no transaction of
+    its own (so nothing it wrote is unseen there) and is not bound to one (``ONE_TRANSACTION``).
+    A write sent to the driver is one statement, committed when it returns."""
+    driver: Driver | None = session.info.get(DRIVER)
+    if driver is None or session.in_transaction() or session.info.get(ONE_TRANSACTION):
+        return None
+    return driver
+
+
+async def fetch_rows(
+    session: Any, statement: Select[Any], params: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Rows of a SELECT of columns as dicts: on the driver when ``driver_of`` allows, else on
+    the session's connection (it sees what the session wrote)."""
+    driver = driver_of(session)
+    if driver is not None:
+        rows = await driver.fetch(statement, params)
+        if rows is not None:
+            return rows
+    await session.flush()
+    connection = await session.connection()
+    return [dict(row._mapping) for row in await connection.execute(statement, params)]

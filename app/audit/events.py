@@ -1,6 +1,7 @@
 """The only writer of audit events.
 
-Called inside the request's transaction, so an event exists exactly when its change does. Values of
+Called inside the request's transaction, so an event exists exactly when its change does (or, for
+a change made in one statement, its row is built here and written by that statement). Values of
 encrypted classes are replaced by a keyed hash (equal values stay comparable, nothing is disclosed);
 credentials are left out altogether. Past events are never rewritten, so the hash key is never rotated.
 """
@@ -134,6 +135,35 @@ def _jsonable(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value, default=str))
 
 
+def event_values(
+    actor: Actor,
+    action: str,
+    objects: list[ObjectRef],
+    changes: list[Change] | None = None,
+    *,
+    case_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The ``audit_events`` row of one event, every column given, its sensitive values already
+    reduced (as ``record_event`` writes it; a write that must be one statement carries it)."""
+    redacted = [entry for change in changes or [] if (entry := _redact(change)) is not None]
+    return {
+        "id": uuid.uuid4(),
+        "occurred_at": utcnow(),
+        "actor_type": actor.kind,
+        "actor_id": actor.id,
+        "agency_id": actor.agency_id,
+        "roles": list(actor.roles),
+        "client_id": actor.id if actor.kind == "client" else None,
+        # A system event (a repeat-victim flag on another agency's case) must not be linkable
+        # to the request that caused it.
+        "request_id": None if actor.kind == "system" else request_id_var.get(),
+        "action": action,
+        "case_id": case_id,
+        "objects": [{"type": o.type, "id": str(o.id)} for o in objects],
+        "changes": redacted,
+    }
+
+
 async def record_event(
     session: AsyncSession,
     actor: Actor,
@@ -144,24 +174,7 @@ async def record_event(
     case_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Write one audit event in the caller's transaction and return its id."""
-    event_id = uuid.uuid4()
-    redacted = [entry for change in changes or [] if (entry := _redact(change)) is not None]
-    await session.execute(
-        insert(AuditEvent).values(
-            id=event_id,
-            occurred_at=utcnow(),
-            actor_type=actor.kind,
-            actor_id=actor.id,
-            agency_id=actor.agency_id,
-            roles=list(actor.roles),
-            client_id=actor.id if actor.kind == "client" else None,
-            # A system event (a repeat-victim flag on another agency's case) must not be linkable
-            # to the request that caused it.
-            request_id=None if actor.kind == "system" else request_id_var.get(),
-            action=action,
-            case_id=case_id,
-            objects=[{"type": o.type, "id": str(o.id)} for o in objects],
-            changes=redacted,
-        )
-    )
+    values = event_values(actor, action, objects, changes, case_id=case_id)
+    await session.execute(insert(AuditEvent).values(**values))
+    event_id: uuid.UUID = values["id"]
     return event_id

@@ -144,6 +144,8 @@ class GuardedRoute(APIRoute):
                     if isinstance(started, Response):
                         return started
                     claimed = started
+                    # Its outcome commits with the change: the change goes through the session.
+                    request.state.one_transaction = claimed is not None
             except Problem as exc:
                 # A revoked or outdated token is "no valid credentials" first of all (401).
                 if not await _still_current(request, runtime, principal):

@@ -68,12 +68,16 @@ async def fetch_nodes(session: AsyncSession, wanted: set[merkle.Node]) -> dict[m
 
 
 async def _unsequenced(session: AsyncSession, limit: int) -> list[Mapping[str, Any]]:
-    """Queued events, oldest first (the queue is short: what arrived since the last batch)."""
+    """Up to ``limit`` queued events, in the order they occurred. The queue is read first and on
+    its own: joined, the planner may walk the whole log by time to find the few it holds."""
+    queued = await session.execute(select(LogPending.event_id).limit(limit))
+    ids = list(queued.scalars())
+    if not ids:
+        return []
     statement = (
         select(*[getattr(AuditEvent, name) for name in FIELDS])
-        .join(LogPending, LogPending.event_id == AuditEvent.id)
+        .where(AuditEvent.id.in_(ids))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
-        .limit(limit)
     )
     return [dict(row._mapping) for row in await session.execute(statement)]
 

@@ -152,8 +152,10 @@ def _action_route(name: str) -> None:
     ) -> schemas.ReferralRead:
         service.not_in_future(body, runtime.now())
         expected = optional_version(if_match)
-        await service.act(session, runtime, principal, referral_id, name, body, expected)
-        return await _answer(response, session, principal, referral_id)
+        view = await service.act(session, runtime, principal, referral_id, name, body, expected)
+        read = await service.answer(session, principal, view)
+        set_etag(response, read.version)
+        return read
 
     # The module's annotations are strings (``from __future__ import annotations``); these two
     # name objects local to this function, so FastAPI is given them as objects.

@@ -11,6 +11,8 @@ whole request.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import uuid
 from collections.abc import Mapping
@@ -18,7 +20,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Integer, Uuid, bindparam, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Integer,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -29,8 +45,9 @@ from app.access.documents import DOCUMENT_CLASSES
 from app.access.referrals import sides_of, visible_of
 from app.agencies.models import Agency
 from app.audit.events import Actor as EventActor
-from app.audit.events import Change, ObjectRef, record_event
-from app.auth.current import first_entity_row_checked, rows_checked, session_now
+from app.audit.events import Change, ObjectRef, event_values, record_event
+from app.audit.models import AuditEvent
+from app.auth.current import first_row_checked, rows_checked, session_now
 from app.auth.permissions import AgencyType
 from app.auth.principal import Principal
 from app.cases.models import Case
@@ -38,6 +55,7 @@ from app.cases.service import get_case_row
 from app.cases.vocab import Stage, Track
 from app.db import AnySelect, UTCDateTime
 from app.documents.models import Document
+from app.driver import driver_of, fetch_rows
 from app.errors import Problem, invalid_field, not_found
 from app.pagination import decode_cursor, split_page
 from app.referrals import schemas
@@ -68,11 +86,39 @@ from app.runtime import Runtime
 # ---- reading ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ReferralRow:
+    """A referral's row as read (plain values: building an ORM object per read cost more than
+    the read). A test holds it to ``Referral``'s columns."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    type: str
+    status: str
+    reason: str
+    notes: str
+    referring_agency_id: uuid.UUID
+    receiving_agency_id: uuid.UUID
+    stage_before: str | None
+    result_document_id: uuid.UUID | None
+    occurred_at: datetime
+    ended_at: datetime | None
+    version: int
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass
 class ReferralView:
-    referral: Referral
+    """A referral as one read gives it: its row, what the caller may see of its case, where the
+    case stands, when its last act happened, and the caller's sides."""
+
+    referral: ReferralRow
     case_code: str
     case_track: str
+    case_stage: str
+    last_occurred: datetime | None
     sides: set[Side]
     actors: frozenset[Actor]
 
@@ -87,15 +133,28 @@ class ReferralView:
 _CASE = aliased(Case, name="referred_case")
 
 
+# When the referral's last act happened (an act never precedes the one before it).
+_LAST_OCCURRED = (
+    select(func.max(ReferralAct.occurred_at))
+    .where(ReferralAct.referral_id == Referral.id)
+    .scalar_subquery()
+    .label("last_occurred")
+)
+_REFERRAL_COLUMNS = tuple(c.name for c in Referral.__table__.c)
+assert set(_REFERRAL_COLUMNS) == set(ReferralRow.__dataclass_fields__)
+
+
 @functools.cache
 def _with_sides(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     """SELECT visible referrals with each side the caller can stand on (labelled columns)."""
     sides = sides_of(shape)
     statement: AnySelect = (
         select(
-            Referral,
-            _CASE.code,
-            _CASE.track,
+            *Referral.__table__.c,
+            _CASE.code.label("case_code"),
+            _CASE.track.label("case_track"),
+            _CASE.stage.label("case_stage"),
+            _LAST_OCCURRED,
             *[clause.label(f"side_{name}") for name, clause in sides.items()],
         )
         .join(_CASE, _CASE.id == Referral.case_id)
@@ -116,19 +175,26 @@ def _by_ids(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     return statement.where(Referral.id.in_(bindparam("referral_ids", expanding=True))), names
 
 
-def _view(principal: Principal, row: Any, names: tuple[str, ...]) -> ReferralView:
-    referral, code, track, *held = tuple(row)
-    sides = {Side(name) for name, holds in zip(names, held, strict=True) if holds}
-    return ReferralView(referral, code, track, sides, actors_of(principal, sides))
+def _view(principal: Principal, row: Mapping[str, Any], names: tuple[str, ...]) -> ReferralView:
+    sides = {Side(name) for name in names if row[f"side_{name}"]}
+    return ReferralView(
+        ReferralRow(**{name: row[name] for name in _REFERRAL_COLUMNS}),
+        row["case_code"],
+        row["case_track"],
+        row["case_stage"],
+        row["last_occurred"],
+        sides,
+        actors_of(principal, sides),
+    )
 
 
 async def get_referral_view(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID
 ) -> ReferralView:
-    """A referral the caller may see, with the sides it stands on (one statement, in the
-    request's transaction, the token check riding along); else 404."""
+    """A referral the caller may see, with the sides it stands on (one statement, the token
+    check riding along; on the driver while the request has begun no transaction); else 404."""
     statement, names = _by_id(shape_of(principal))
-    row = await first_entity_row_checked(session, principal, statement, {"referral_id": referral_id})
+    row = await first_row_checked(session, principal, statement, {"referral_id": referral_id})
     if row is None:
         raise not_found("referral")
     return _view(principal, row, names)
@@ -146,19 +212,25 @@ async def _reads(
 ) -> list[schemas.ReferralRead]:
     """Referrals as read, with their acts: two statements for any number."""
     ids = [v.referral.id for v in views]
-    acts: dict[uuid.UUID, list[ReferralAct]] = {i: [] for i in ids}
-    for act in (
-        await session.execute(
-            select(ReferralAct)
-            .where(ReferralAct.referral_id.in_(ids))
-            .order_by(ReferralAct.recorded_at, ReferralAct.id)
-        )
-    ).scalars():
-        acts[act.referral_id].append(act)
+    acts: dict[uuid.UUID, list[Mapping[str, Any]]] = {i: [] for i in ids}
+    if len(ids) == 1:
+        found = await fetch_rows(session, _ACTS_OF_ONE, {"referral_id": ids[0]})
+    else:
+        found = await fetch_rows(session, _ACTS_OF_MANY, {"referral_ids": ids})
+    for act in found:
+        acts[act["referral_id"]].append(act)
     return [_shape(principal, v, acts[v.referral.id]) for v in views]
 
 
-def _shape(principal: Principal, view: ReferralView, acts: list[ReferralAct]) -> schemas.ReferralRead:
+_ACTS = select(*ReferralAct.__table__.c).order_by(ReferralAct.recorded_at, ReferralAct.id)
+# One referral's acts: a statement for the driver (an expanding IN is rendered per execution).
+_ACTS_OF_ONE = _ACTS.where(ReferralAct.referral_id == bindparam("referral_id", type_=Uuid()))
+_ACTS_OF_MANY = _ACTS.where(ReferralAct.referral_id.in_(bindparam("referral_ids", expanding=True)))
+
+
+def _shape(
+    principal: Principal, view: ReferralView, acts: list[Mapping[str, Any]]
+) -> schemas.ReferralRead:
     referral = view.referral
     # What the parties wrote (the request, reasons, the result) is for the parties and the case's
     # holders; a commission or audit office reading as oversight sees the referral's course only.
@@ -181,14 +253,14 @@ def _shape(principal: Principal, view: ReferralView, acts: list[ReferralAct]) ->
         allowed_actions=allowed_actions(principal, view.actors, view.status),
         acts=[
             schemas.ReferralActRead(
-                action=a.action,
-                from_status=a.from_status,
-                to_status=a.to_status,
-                actor_id=a.actor_id,
-                actor_agency_id=a.actor_agency_id,
-                data=a.data if party else {},
-                occurred_at=a.occurred_at,
-                recorded_at=a.recorded_at,
+                action=a["action"],
+                from_status=a["from_status"],
+                to_status=a["to_status"],
+                actor_id=a["actor_id"],
+                actor_agency_id=a["actor_agency_id"],
+                data=a["data"] if party else {},
+                occurred_at=a["occurred_at"],
+                recorded_at=a["recorded_at"],
             )
             for a in acts
         ],
@@ -256,7 +328,7 @@ async def list_referrals(
         by_ids,
         {**caller_params(principal, session_now(session)), "referral_ids": [r["id"] for r in rows]},
     )
-    views = {v.referral.id: v for v in (_view(principal, r, names) for r in found)}
+    views = {v.referral.id: v for v in (_view(principal, dict(r._mapping), names) for r in found)}
     # In the page's order; a referral that left the caller's view in between is left out.
     ordered = [views[r["id"]] for r in rows if r["id"] in views]
     return await _reads(session, principal, ordered), next_cursor
@@ -392,16 +464,25 @@ async def act(
     action_name: str,
     data: schemas.Act,
     expected: int | None,
-) -> uuid.UUID:
-    """Take ``action_name`` on a referral; returns its id. Checks in the order of DOMAIN.md
-    section 5 (the request's own errors were answered before this): 404 not visible, 403 not
-    this side's action, 412 stale If-Match, 409 not from this state (with what it may do now),
-    then what the action carries against the referral and the case."""
+) -> ReferralView:
+    """Take ``action_name`` on a referral; returns it as it now is. Checks in the order of
+    DOMAIN.md section 5 (the request's own errors were answered before this): 404 not visible,
+    403 not this side's action, 412 stale If-Match, 409 not from this state (with what it may do
+    now), then what the action carries against the referral and the case."""
     action = ACTIONS[action_name]
     view = await get_referral_view(session, principal, referral_id)
     step = decide(principal, action, view, expected)
-    await _HANDLERS[action_name](session, runtime, principal, view, step, data)
-    return view.referral.id
+    move = await _HANDLERS[action_name](session, runtime, principal, view, step, data)
+    # What was written is what the referral now is: no need to read it again.
+    moved = dataclasses.replace(view.referral, **move.values)
+    return dataclasses.replace(view, referral=moved)
+
+
+async def answer(
+    session: AsyncSession, principal: Principal, view: ReferralView
+) -> schemas.ReferralRead:
+    """The referral of ``view`` as the caller reads it, with its acts."""
+    return (await _reads(session, principal, [view]))[0]
 
 
 def decide(principal: Principal, action: Action, view: ReferralView, expected: int | None) -> Step:
@@ -417,18 +498,18 @@ def decide(principal: Principal, action: Action, view: ReferralView, expected: i
     return step
 
 
-async def _last_occurred(session: AsyncSession, referral_id: uuid.UUID) -> datetime | None:
-    found = await session.execute(
-        select(ReferralAct.occurred_at)
-        .where(ReferralAct.referral_id == referral_id)
-        .order_by(ReferralAct.occurred_at.desc())
-        .limit(1)
-    )
-    return found.scalar()
+@dataclass
+class Move:
+    """What one action writes: the referral's new values (applied only if it is still at the
+    status and version it was read at), its act, and the changes its audit event records."""
+
+    view: ReferralView
+    values: dict[str, Any]
+    act: dict[str, Any]
+    changes: list[Change]
 
 
-async def _move(
-    session: AsyncSession,
+def _move(
     runtime: Runtime,
     principal: Principal,
     view: ReferralView,
@@ -436,57 +517,129 @@ async def _move(
     occurred_at: datetime,
     data: dict[str, Any],
     values: dict[str, Any] | None = None,
-) -> list[Change]:
-    """Apply the action's step if the referral is still as it was read; record the act. A
-    principal that lost the race is told 409 with what it may do now."""
+) -> Move:
+    """The writes of the action's step (``_apply`` makes them)."""
     referral = view.referral
-    # Read before the UPDATE: the session brings the loaded row up to date when it runs.
-    before_status, before_version = referral.status, referral.version
-    previous = await _last_occurred(session, referral.id)
-    if previous is not None and occurred_at < previous:
+    if view.last_occurred is not None and occurred_at < view.last_occurred:
         raise invalid_field("occurred_at", "out_of_order", "An act cannot precede the one before it.")
     now = runtime.now()
     target = action.step.target
-    changed = {
-        **(values or {}),
-        "status": target.value,
-        "version": before_version + 1,
-        "updated_at": now,
-    }
+    changed = {**(values or {}), "status": target.value, "version": referral.version + 1}
+    changed["updated_at"] = now
     if target in ENDED:
         changed["ended_at"] = occurred_at
-    result = await session.execute(
-        update(Referral)
-        .where(
-            Referral.id == referral.id,
-            Referral.status == before_status,
-            Referral.version == before_version,
-        )
-        .values(**changed)
-    )
-    if cast(CursorResult[Any], result).rowcount != 1:
-        await session.refresh(referral)
-        raise _conflict("Someone acted on the referral at the same moment.", principal, view)
-    session.add(
-        ReferralAct(
-            referral_id=referral.id,
-            action=action.name,
-            from_status=before_status,
-            to_status=target.value,
-            actor_id=principal.id,
-            actor_agency_id=principal.agency_id,
-            data=data,
-            occurred_at=occurred_at,
-            recorded_at=now,
-        )
-    )
+    act = {
+        "id": uuid.uuid4(),
+        "referral_id": referral.id,
+        "action": action.name,
+        "from_status": referral.status,
+        "to_status": target.value,
+        "actor_id": principal.id,
+        "actor_agency_id": principal.agency_id,
+        "data": data,
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+    }
     ref = ObjectRef("referral", referral.id)
-    return [Change(ref, "status", target.value, before_status)] + [
+    changes = [Change(ref, "status", target.value, referral.status)] + [
         Change(ref, name, _plain(value)) for name, value in (values or {}).items()
     ]
+    return Move(view, changed, act, changes)
 
 
-async def _case_of(session: AsyncSession, referral: Referral) -> Case:
+@functools.cache
+def _move_statement(names: tuple[str, ...]) -> AnySelect:
+    """An action's writes as one PostgreSQL statement: the guarded UPDATE, and the act and the
+    audit event inserted only if it hit (data-modifying CTEs run whether or not the query reads
+    them). Its answer is the number of referrals moved, 0 or 1. One statement per set of
+    changed columns, its values bound (``m_`` the guard, ``v_`` the new values, ``a_`` the act,
+    ``e_`` the event)."""
+    referrals: Table = Referral.__table__  # type: ignore[assignment]
+    moved = (
+        update(referrals)
+        .where(
+            referrals.c.id == bindparam("m_id", type_=Uuid()),
+            referrals.c.status == bindparam("m_status", type_=String()),
+            referrals.c.version == bindparam("m_version", type_=Integer()),
+        )
+        .values({name: bindparam(f"v_{name}", type_=referrals.c[name].type) for name in names})
+        .returning(referrals.c.id)
+        .cte("moved")
+    )
+    hit = exists(select(moved.c.id))
+    act = _insert_if(ReferralAct.__table__, "a_", hit).cte("act")
+    event = _insert_if(AuditEvent.__table__, "e_", hit).cte("event")
+    return select(func.count().label("moved")).select_from(moved).add_cte(act, event)
+
+
+def _insert_if(table: Any, prefix: str, condition: ColumnElement[bool]) -> Any:
+    columns = list(table.c)
+    row = select(*[bindparam(f"{prefix}{c.name}", type_=c.type) for c in columns]).where(condition)
+    return insert(table).from_select([c.name for c in columns], row)
+
+
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    move: Move,
+    event: str,
+    *extra: ObjectRef,
+) -> None:
+    """Make the move's writes and record its audit event, all or nothing. On PostgreSQL, while
+    the request has begun no transaction, that is one statement on the driver; otherwise the
+    request's transaction. A principal that lost the race is told 409 with what it may do now."""
+    referral = move.view.referral
+    row = event_values(
+        EventActor.of(principal),
+        f"referral.{event}",
+        _objects(referral, *extra),
+        move.changes,
+        case_id=referral.case_id,
+    )
+    driver = driver_of(session)
+    if driver is not None:
+        params = {
+            "m_id": referral.id,
+            "m_status": referral.status,
+            "m_version": referral.version,
+            **{f"v_{k}": v for k, v in move.values.items()},
+            **{f"a_{k}": v for k, v in move.act.items()},
+            **{f"e_{k}": v for k, v in row.items()},
+        }
+        found = await driver.fetch(_move_statement(tuple(move.values)), params)
+        assert found is not None  # the statement has no parameter rendered per execution
+        hit = found[0]["moved"] == 1
+    else:
+        result = await session.execute(
+            update(Referral)
+            .where(
+                Referral.id == referral.id,
+                Referral.status == referral.status,
+                Referral.version == referral.version,
+            )
+            .values(**move.values)
+        )
+        hit = cast(CursorResult[Any], result).rowcount == 1
+        if hit:
+            await session.execute(insert(ReferralAct).values(**move.act))
+            await session.execute(insert(AuditEvent).values(**row))
+    if not hit:
+        detail = "Someone acted on the referral at the same moment."
+        raise await _lost_race(session, principal, move.view, detail)
+
+
+async def _lost_race(
+    session: AsyncSession, principal: Principal, view: ReferralView, detail: str
+) -> Problem:
+    """The 409 for a principal whose action another one's beat: what it may do now, read
+    after the winner committed."""
+    # No longer visible to it: it is told what it could do before.
+    with contextlib.suppress(Problem):
+        view = await get_referral_view(session, principal, view.referral.id)
+    return _conflict(detail, principal, view)
+
+
+async def _case_of(session: AsyncSession, referral: ReferralRow) -> Case:
     case = await session.get(Case, referral.case_id, populate_existing=True)
     assert case is not None  # a referral's case is deleted only with it
     return case
@@ -509,12 +662,18 @@ async def _move_case(
         .values(stage=stage.value, version=case.version + 1, updated_at=runtime.now())
     )
     if cast(CursorResult[Any], result).rowcount != 1:
-        raise _conflict("The case changed at the same moment; read it again.", principal, view)
+        detail = "The case changed at the same moment; read it again."
+        raise await _lost_race(session, principal, view, detail)
     return [Change(ObjectRef("case", case.id), "stage", stage.value, before)]
 
 
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _objects(referral: Referral | ReferralRow, *extra: ObjectRef) -> list[ObjectRef]:
+    """What a referral's event is about: the referral, its case, and what the act names."""
+    return [ObjectRef("referral", referral.id), ObjectRef("case", referral.case_id), *extra]
 
 
 async def _event(
@@ -529,14 +688,15 @@ async def _event(
         session,
         EventActor.of(principal),
         f"referral.{name}",
-        [ObjectRef("referral", referral.id), ObjectRef("case", referral.case_id), *extra],
+        _objects(referral, *extra),
         changes,
         case_id=referral.case_id,
     )
 
 
 # Each handler validates what the action carries against the referral and the case, then moves
-# them. They run after ``decide``: the principal is the right actor, in the right state.
+# them. They run after ``decide``: the principal is the right actor, in the right state. A move
+# that also changes the case runs in the request's transaction (the case is read there first).
 
 
 async def _accept(
@@ -546,26 +706,29 @@ async def _accept(
     view: ReferralView,
     step: Step,
     data: schemas.Act,
-) -> None:
+) -> Move:
     """The receiving agency takes the referral on: it now sees the case through
     ``referral:<type>``. An adult in intermediate or safe custody whose home verification is
     accepted moves to ``home_verification`` (DOMAIN.md section 2; ITPA s.17(2))."""
     referral = view.referral
-    case = await _case_of(session, referral)
-    if Stage(case.stage) in NOT_OPEN:
-        raise _conflict(f"The case is {case.stage}.", principal, view, besides="accept")
+    if Stage(view.case_stage) in NOT_OPEN:
+        raise _conflict(f"The case is {view.case_stage}.", principal, view, besides="accept")
     moves = (
         referral.type == ReferralType.HOME_VERIFICATION.value
-        and case.track == Track.ADULT.value
-        and Stage(case.stage) in HOME_VERIFIABLE
+        and view.case_track == Track.ADULT.value
+        and Stage(view.case_stage) in HOME_VERIFIABLE
     )
     action = ACTIONS["accept"]
     occurred = _occurred(data, runtime.now())
-    values = {"stage_before": case.stage} if moves else None
-    changes = await _move(session, runtime, principal, view, action, occurred, {}, values)
+    values = {"stage_before": view.case_stage} if moves else None
+    move = _move(runtime, principal, view, action, occurred, {}, values)
     if moves:
-        changes += await _move_case(session, runtime, principal, view, case, Stage.HOME_VERIFICATION)
-    await _event(session, principal, action.event, referral, changes)
+        case = await _case_of(session, referral)
+        move.changes += await _move_case(
+            session, runtime, principal, view, case, Stage.HOME_VERIFICATION
+        )
+    await _apply(session, principal, move, action.event)
+    return move
 
 
 async def _end_with_reason(
@@ -575,7 +738,7 @@ async def _end_with_reason(
     view: ReferralView,
     step: Step,
     data: schemas.Act,
-) -> None:
+) -> Move:
     """Decline (the receiving side) or withdraw (the referring side), with a reason. A withdrawn
     home verification that had moved her case to ``home_verification`` moves it back to the
     stage it held, if nothing moved it since."""
@@ -583,12 +746,14 @@ async def _end_with_reason(
     referral = view.referral
     action = ACTIONS["decline" if step.target is Status.DECLINED else "withdraw"]
     back_to = referral.stage_before if view.status is Status.ACCEPTED else None
-    case = await _case_of(session, referral) if back_to is not None else None
     occurred = _occurred(body, runtime.now())
-    changes = await _move(session, runtime, principal, view, action, occurred, {"reason": body.reason})
-    if case is not None and back_to is not None and case.stage == Stage.HOME_VERIFICATION.value:
-        changes += await _move_case(session, runtime, principal, view, case, Stage(back_to))
-    await _event(session, principal, action.event, referral, changes)
+    move = _move(runtime, principal, view, action, occurred, {"reason": body.reason})
+    if back_to is not None and view.case_stage == Stage.HOME_VERIFICATION.value:
+        case = await _case_of(session, referral)
+        if case.stage == Stage.HOME_VERIFICATION.value:
+            move.changes += await _move_case(session, runtime, principal, view, case, Stage(back_to))
+    await _apply(session, principal, move, action.event)
+    return move
 
 
 async def _complete(
@@ -598,7 +763,7 @@ async def _complete(
     view: ReferralView,
     step: Step,
     data: schemas.Act,
-) -> None:
+) -> Move:
     """The service is done, with its result (for a home verification, its report: a document of
     the case uploaded by the receiving agency). The receiving agency's view of the case ends."""
     body = cast(schemas.CompleteBody, data)
@@ -614,16 +779,17 @@ async def _complete(
         values["result_document_id"] = body.document_id
     action = ACTIONS["complete"]
     occurred = _occurred(body, runtime.now())
-    changes = await _move(
-        session, runtime, principal, view, action, occurred,
+    move = _move(
+        runtime, principal, view, action, occurred,
         {"result": body.result, "document_id": _plain(body.document_id)}, values,
     )  # fmt: skip
     extra = [ObjectRef("document", body.document_id)] if body.document_id is not None else []
-    await _event(session, principal, action.event, referral, changes, *extra)
+    await _apply(session, principal, move, action.event, *extra)
+    return move
 
 
 async def _check_result_document(
-    session: AsyncSession, referral: Referral, kind: ReferralType, document_id: uuid.UUID
+    session: AsyncSession, referral: ReferralRow, kind: ReferralType, document_id: uuid.UUID
 ) -> None:
     """A result is a document of the referral's case, uploaded by the receiving agency, of a
     kind that reports this service, in a class the service reads (its relation's classes)."""

@@ -289,15 +289,16 @@ def test_a_case_changed_in_between_makes_the_accept_409_and_applies_nothing(
     from app.referrals import service
 
     referred = Referred(h, type="home_verification", track="adult", stage="safe_custody").to("requested")
-    real = service._last_occurred
+    real = service._case_of
 
-    async def case_moved_first(session: Any, referral_id: Any) -> Any:
+    async def case_moved_after_its_read(session: Any, referral: Any) -> Any:
+        case = await real(session, referral)
         await session.execute(
             update(Case).values(version=Case.version + 1).execution_options(synchronize_session=False)
         )
-        return await real(session, referral_id)
+        return case
 
-    monkeypatch.setattr(service, "_last_occurred", case_moved_first)
+    monkeypatch.setattr(service, "_case_of", case_moved_after_its_read)
     lost = referred.post("accept")
     assert lost.status_code == 409, lost.text
     monkeypatch.undo()

@@ -79,30 +79,43 @@ def test_one_of_two_concurrent_actions_applies(h: Harness, race: str) -> None:
         assert (stage, case_version) == ("safe_custody", 1)
 
 
+def _after_the_read(monkeypatch: pytest.MonkeyPatch, then: Any) -> None:
+    """Run ``then(session, referral_id)`` once, right after the action's read of the referral."""
+    from app.referrals import service
+
+    real, done = service.get_referral_view, []
+
+    async def read_then(session: Any, principal: Any, referral_id: Any) -> Any:
+        view = await real(session, principal, referral_id)
+        if not done:
+            done.append(True)
+            await then(session, referral_id)
+        return view
+
+    monkeypatch.setattr(service, "get_referral_view", read_then)
+
+
 def test_losing_the_conditional_update_is_409_and_applies_nothing(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The loser's path itself: another action commits between this request's read and its
+    """The loser's path itself: another action lands between this request's read and its
     UPDATE (simulated in the request's own transaction, so it runs the same on both databases:
     on SQLite the real race is settled earlier, by BEGIN IMMEDIATE)."""
     from sqlalchemy import update
 
-    from app.referrals import service
     from app.referrals.models import Referral
 
     referred = Referred(h, type="counselling").to("requested")
-    real = service._last_occurred
 
-    async def someone_else_first(session: Any, referral_id: Any) -> Any:
+    async def someone_else_first(session: Any, referral_id: Any) -> None:
         await session.execute(
             update(Referral)
             .where(Referral.id == referral_id)
             .values(status="withdrawn", version=Referral.version + 1)
             .execution_options(synchronize_session=False)
         )
-        return await real(session, referral_id)
 
-    monkeypatch.setattr(service, "_last_occurred", someone_else_first)
+    _after_the_read(monkeypatch, someone_else_first)
     lost = referred.post("accept")
     assert lost.status_code == 409, lost.text
     # The referral as the winner left it: withdrawn, nothing left to do.
@@ -110,5 +123,37 @@ def test_losing_the_conditional_update_is_409_and_applies_nothing(
     monkeypatch.undo()
     # And the whole request rolled back: the simulated winner too; the accept never happened.
     assert h.sql("SELECT status, version FROM referrals")[0] == ("requested", 1)
+    assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'accept'")[0][0] == 0
+    assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.accepted'")[0][0] == 0
+
+
+@pytest.mark.postgres
+def test_losing_to_an_action_committed_in_between_is_409_and_writes_nothing(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an action is read, then written in one statement on the driver: another
+    action committed in between (for real, in its own transaction) leaves the guarded UPDATE
+    without a row, and the act and the event of the statement are not written either."""
+    from sqlalchemy import update
+
+    from app.referrals.models import Referral
+
+    referred = Referred(h, type="counselling").to("requested")
+
+    async def withdrawn_meanwhile(session: Any, referral_id: Any) -> None:
+        assert not session.in_transaction()  # the read went to the driver
+        async with h.runtime.db.transaction() as other:
+            await other.execute(
+                update(Referral)
+                .where(Referral.id == referral_id)
+                .values(status="withdrawn", version=Referral.version + 1)
+            )
+
+    _after_the_read(monkeypatch, withdrawn_meanwhile)
+    lost = referred.post("accept")
+    assert lost.status_code == 409, lost.text
+    assert lost.json()["allowed_actions"] == []
+    monkeypatch.undo()
+    assert h.sql("SELECT status, version FROM referrals")[0] == ("withdrawn", 2)
     assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'accept'")[0][0] == 0
     assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.accepted'")[0][0] == 0
