@@ -12,11 +12,13 @@ identity, medical, safety and placement classes were stored as keyed hashes, nev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from app.access.binds import caller_state
 from app.access.cases import (
@@ -34,22 +36,33 @@ from app.access.cases import (
     note_classes,
     visible_cases,
 )
+from app.access.compensation import visible_claims
+from app.access.documents import DOCUMENT_SCOPES, document_grants, readable_classes
+from app.access.referrals import visible_referrals
+from app.access.transfers import visible_transfers
 from app.agencies.models import Agency
 from app.audit.models import AuditEvent
 from app.auth.permissions import AgencyType, Role
 from app.auth.principal import Principal
 from app.cases.models import Case
-from app.cases.vocab import Sensitivity
+from app.compensation.models import CompensationClaim
+from app.referrals.models import Referral
+from app.transfers.models import Transfer
 
 # Every field name a case's field set can hold.
 CASE_FIELDS = (
     CORE | JURISDICTION | ATTRIBUTES | CONTEXT | CASEWORK | SAFETY | ORDERS | DEADLINES | AFTERCARE
 ) | AFTERCARE_FINDINGS
 
-# The case field that governs every change of an object type. Transfers, referrals and claims
-# are proceedings on the case, read with its orders; aftercare records with its aftercare; that a
-# document was filed or a rescue recorded is part of the case itself.
+# The case field that governs an object of each type in an event, and its changes. Transfers,
+# referrals and claims are proceedings on the case, read with its orders (and only by those who
+# may see the proceeding itself: ``OBJECT_VISIBILITY``); aftercare records with its aftercare;
+# that a rescue was recorded is part of the case. An agency named in an event may be the shelter
+# she is placed in (a placement order names it): safety data. Notes and documents go by their
+# class (``EventReader.sees_object``).
 _BY_OBJECT: dict[str, str] = {
+    "case": "id",
+    "identity": "id",
     "order": "orders",
     "transfer": "orders",
     "referral": "orders",
@@ -58,9 +71,8 @@ _BY_OBJECT: dict[str, str] = {
     "follow_up_visit": "aftercare",
     "rehabilitation_service": "aftercare",
     "consent": "aftercare",
-    "document": "id",
     "rescue_event": "id",
-    "agency": "id",
+    "agency": "placement",
 }
 # Fields governed otherwise than their object: what a service found (a referral's result) is a
 # case report, confidential like a follow-up visit's findings (JJ s.99).
@@ -71,60 +83,129 @@ _BY_FIELD: dict[tuple[str, str], str] = {
     ("case", "flags.trafficker_contact"): "flags",
     ("case", "flags.family_complicity"): "flags",
 }
+# Objects that have a visibility of their own: an event about one the reader may not see is not
+# shown to it at all (DOMAIN.md section 5: as if it did not exist).
+OBJECT_VISIBILITY: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]] = {
+    "referral": (Referral, visible_referrals),
+    "transfer": (Transfer, visible_transfers),
+    "compensation_claim": (CompensationClaim, visible_claims),
+}
+# An acting agency of these types is where she is: its acts are shown as done by someone only to
+# those who may know where she is placed.
+_SAFETY_ACTORS = frozenset({AgencyType.SHELTER.value})
+_ACTOR_FIELDS = ("actor_id", "agency_id", "client_id", "request_id")
 
 
 @dataclass(frozen=True, slots=True)
 class EventReader:
-    """What one reader may see of the changes in a case's events."""
+    """What one reader may see of the events of a case."""
 
     case_fields: frozenset[str]
     identity_fields: frozenset[str]
     note_classes: frozenset[str]
+    document_classes: frozenset[str]
 
-    def may_read(self, change: Mapping[str, Any]) -> bool:
-        kind, name = change.get("object"), change.get("field")
+    def sees_object(self, kind: str, classes: Mapping[str, str], object_id: str) -> bool:
+        """An object named in an event (``classes``: the class of each note and document the
+        event itself gives; one it does not give is withheld)."""
+        if kind == "note":
+            return classes.get(object_id) in self.note_classes
+        if kind == "document":
+            return classes.get(object_id) in self.document_classes
+        return _BY_OBJECT.get(kind, "") in self.case_fields
+
+    def may_read(self, change: Mapping[str, Any], classes: Mapping[str, str]) -> bool:
+        kind, name = str(change.get("object")), str(change.get("field"))
         klass = change.get("class")
         if kind == "identity":
             return name in self.identity_fields
+        if kind in ("note", "document"):
+            return self.sees_object(kind, classes, str(change.get("id")))
         if klass == "placement":
             return "placement" in self.case_fields
-        if kind == "note":
-            return (klass or Sensitivity.GENERAL.value) in self.note_classes
         if klass is not None:
             return klass in self.note_classes
-        governing = _BY_FIELD.get((str(kind), str(name)))
+        governing = _BY_FIELD.get((kind, name))
         if governing is None:
-            governing = str(name) if kind == "case" else _BY_OBJECT.get(str(kind), "")
+            governing = name if kind == "case" else _BY_OBJECT.get(kind, "")
         # A field no rule names is withheld: a new kind of change must be given a rule first.
         return governing in self.case_fields
-
-
-# Readers of events that belong to no case (an agency, a user, a client): shown as recorded,
-# credentials having been left out when it was written.
-EVERYTHING = EventReader(CASE_FIELDS, frozenset(), frozenset())
 
 
 def reader_for(
     principal: Principal, relations: set[str], *, assigned: bool, family_complicity: bool
 ) -> EventReader:
     allowed = field_set(principal, relations, assigned=assigned, family_complicity=family_complicity)
+    # Documents by class, through relations that read every document of their classes (one that
+    # reads only some, such as a transfer's bundle, shows no document in an event).
+    unscoped = relations - DOCUMENT_SCOPES.keys()
+    documents = readable_classes(document_grants(principal, unscoped, assigned=assigned))
     return EventReader(
         allowed.case_fields,
         frozenset(f.value for f in allowed.identity_fields),
         frozenset(c.value for c in note_classes(principal, relations, assigned=assigned)),
+        frozenset(c.value for c in documents),
     )
 
 
-def redacted(event: Mapping[str, Any], reader: EventReader) -> dict[str, Any]:
-    """The event with each change the reader may not see reduced to its object and field."""
+def _classes(event: Mapping[str, Any]) -> dict[str, str]:
+    """The class of each note and document the event records (its ``sensitivity`` change)."""
+    return {
+        str(c.get("id")): str(c.get("to"))
+        for c in event.get("changes") or []
+        if c.get("object") in ("note", "document") and c.get("field") == "sensitivity"
+    }
+
+
+def redacted(
+    event: Mapping[str, Any], reader: EventReader | None, actor_type: str | None = None
+) -> dict[str, Any]:
+    """The event as ``reader`` may see it (``None``: an event of no case, shown as recorded,
+    credentials having been left out when it was written). A change it may not read keeps its
+    object and field, ``redacted: true`` in place of its values (a note's or document's, not even
+    the object's id); so does an object it may not see; an act of the shelter holding her is not
+    attributed for a reader who may not know where she is (``actor_type``: the acting agency's
+    type)."""
+    if reader is None:
+        return dict(event)
+    classes = _classes(event)
     changes = []
     for change in event.get("changes") or []:
-        if reader.may_read(change):
+        if reader.may_read(change, classes):
             changes.append(change)
             continue
-        kept = {k: change[k] for k in ("object", "id", "field", "class") if k in change}
-        changes.append({**kept, "redacted": True})
-    return {**event, "changes": changes}
+        # A note's or document's id and class are its own: the reader learns only that one of
+        # them changed.
+        kept: tuple[str, ...] = ("object", "field")
+        if change.get("object") not in ("note", "document"):
+            kept += ("id", "class")
+        changes.append({**{k: change[k] for k in kept if k in change}, "redacted": True})
+    objects = [
+        o
+        if reader.sees_object(str(o.get("type")), classes, str(o.get("id")))
+        else {"type": o.get("type"), "redacted": True}
+        for o in event.get("objects") or []
+    ]
+    shown = {**event, "changes": changes, "objects": objects}
+    if actor_type in _SAFETY_ACTORS and "placement" not in reader.case_fields:
+        shown.update(dict.fromkeys(_ACTOR_FIELDS), roles=[], actor_withheld=True)
+    return shown
+
+
+def hidden_by(event: Mapping[str, Any], invisible: set[tuple[str, str]]) -> bool:
+    """Whether the event is about an object with a visibility of its own that the reader may not
+    see (``invisible``: such objects, as (type, id))."""
+    return any((str(o.get("type")), str(o.get("id"))) in invisible for o in event.get("objects") or [])
+
+
+def objects_to_check(events: Sequence[Mapping[str, Any]]) -> dict[str, set[uuid.UUID]]:
+    """The objects with a visibility of their own named in ``events``, by type."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for event in events:
+        for o in event.get("objects") or []:
+            if o.get("type") in OBJECT_VISIBILITY:
+                wanted.setdefault(str(o["type"]), set()).add(uuid.UUID(str(o["id"])))
+    return wanted
 
 
 def may_read_access_log(principal: Principal, relations: set[str]) -> bool:
@@ -133,6 +214,11 @@ def may_read_access_log(principal: Principal, relations: set[str]) -> bool:
     if "auditor" in relations:
         return True
     return "owner" in relations and Role.SUPERVISOR in principal.roles
+
+
+# The acting agency, under a name of its own (a query that already joins ``agencies`` for the
+# acting agency's type must not correlate this subquery with it).
+_ACTING = aliased(Agency, name="acting_agency")
 
 
 def audit_scope(principal: Principal) -> ColumnElement[bool]:
@@ -147,7 +233,7 @@ def audit_scope(principal: Principal) -> ColumnElement[bool]:
     of_agency = and_(
         AuditEvent.case_id.is_(None),
         exists(
-            select(Agency.id).where(Agency.id == AuditEvent.agency_id, Agency.state == caller_state())
+            select(_ACTING.id).where(_ACTING.id == AuditEvent.agency_id, _ACTING.state == caller_state())
         ),
     )
     return or_(of_case, of_agency)

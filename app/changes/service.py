@@ -12,20 +12,22 @@ scan the whole log); ``caught_up`` says whether the feed reached the end of the 
 from __future__ import annotations
 
 import functools
+import uuid
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.cases import ASSIGNED_TO_CALLER, Shape, relations_of, shape_of, visible_of
-from app.access.events import EventReader, reader_for, redacted
+from app.access.events import EventReader, reader_for
+from app.agencies.models import Agency
 from app.audit.access_log import access_entry
 from app.audit.models import AuditEvent
 from app.auth.current import rows_checked
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.db import AnySelect
-from app.history.service import as_item
+from app.history.service import shown
 from app.ledger.leaf import FIELDS
 from app.ledger.models import LogLeaf
 from app.ledger.sequencer import tree_size
@@ -45,12 +47,14 @@ def _feed_select(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
         select(
             LogLeaf.position,
             *[getattr(AuditEvent, name) for name in FIELDS],
+            Agency.type.label("actor_agency_type"),
             Case.flag_family_complicity,
             ASSIGNED_TO_CALLER.label("assigned"),
             *[clause.label(f"rel_{name}") for name, clause in relations.items()],
         )
         .join(AuditEvent, AuditEvent.id == LogLeaf.event_id)
         .join(Case, Case.id == AuditEvent.case_id)
+        .outerjoin(Agency, Agency.id == AuditEvent.agency_id)
         .where(
             visible_of(shape),
             LogLeaf.position > bindparam("feed_after", type_=Integer()),
@@ -81,15 +85,17 @@ async def read_changes(
     else:
         next_after, caught_up = until, until == last
     readers: dict[tuple[frozenset[str], bool, bool], EventReader] = {}
-    items = []
-    for row in rows:
+
+    def reader_of(row: dict[str, Any]) -> EventReader:
         relations = frozenset(name for name in names if row[f"rel_{name}"])
         key = (relations, bool(row["assigned"]), bool(row["flag_family_complicity"]))
         if key not in readers:
             readers[key] = reader_for(
                 principal, set(relations), assigned=key[1], family_complicity=key[2]
             )
-        items.append(redacted(as_item(row), readers[key]))
+        return readers[key]
+
+    items = await shown(session, principal, rows, reader_of)
     if items:
         runtime.access_log.add(
             access_entry(
@@ -98,7 +104,7 @@ async def read_changes(
                 "/v1/changes",
                 outcome="read",
                 object_type="changes",
-                object_ids=sorted({row["case_id"] for row in rows}),
+                object_ids=sorted({uuid.UUID(item["case_id"]) for item in items}),
             )
         )
     return {"items": items, "next_after": next_after, "caught_up": caught_up}

@@ -7,22 +7,28 @@ while the log grows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.binds import caller_params
 from app.access.events import (
-    EVERYTHING,
+    OBJECT_VISIBILITY,
+    EventReader,
     audit_scope,
+    hidden_by,
     may_read_access_log,
+    objects_to_check,
     reader_for,
     redacted,
 )
+from app.agencies.models import Agency
 from app.audit.access_log import access_entry
 from app.audit.models import AccessLogCase, AccessLogEntry, AuditEvent
-from app.auth.current import rows_checked
+from app.auth.current import rows_checked, session_now
 from app.auth.principal import Principal
 from app.cases.service import get_case_view
 from app.db import AnySelect
@@ -37,16 +43,42 @@ _EVENT_COLUMNS = [getattr(AuditEvent, name) for name in FIELDS]
 
 
 def sequenced_events() -> AnySelect:
-    """Events with their positions, in log order."""
+    """Events with their positions and the acting agency's type, in log order."""
     return (
-        select(LogLeaf.position, *_EVENT_COLUMNS)
+        select(LogLeaf.position, *_EVENT_COLUMNS, Agency.type.label("actor_agency_type"))
         .join(AuditEvent, AuditEvent.id == LogLeaf.event_id)
+        .outerjoin(Agency, Agency.id == AuditEvent.agency_id)
         .order_by(LogLeaf.position)
     )
 
 
 def as_item(row: dict[str, Any]) -> dict[str, Any]:
     return {"seq": int(row["position"]), **event_document(row)}
+
+
+async def shown(
+    session: AsyncSession,
+    principal: Principal,
+    rows: list[dict[str, Any]],
+    reader_of: Callable[[dict[str, Any]], EventReader | None],
+) -> list[dict[str, Any]]:
+    """The events of ``rows`` as the caller may see them: those about a referral, transfer or
+    claim it may not see left out (one query per kind of object on the page, with the one
+    visibility predicate of each), the others redacted (``reader_of``: the reader for a row)."""
+    items = [as_item(row) for row in rows]
+    invisible: set[tuple[str, str]] = set()
+    params = caller_params(principal, session_now(session))
+    for kind, ids in objects_to_check(items).items():
+        model, visible = OBJECT_VISIBILITY[kind]
+        found = await session.execute(
+            select(model.id).where(model.id.in_(ids), visible(principal)), params
+        )
+        invisible |= {(kind, str(i)) for i in ids - set(found.scalars())}
+    return [
+        redacted(item, reader_of(row), row["actor_agency_type"])
+        for row, item in zip(rows, items, strict=True)
+        if not hidden_by(item, invisible)
+    ]
 
 
 def _after(cursor: str | None) -> int:
@@ -89,7 +121,7 @@ async def case_history(
             object_id=str(case_id),
         )
     )
-    return [redacted(as_item(row), reader) for row in rows], next_cursor
+    return await shown(session, principal, rows, lambda row: reader), next_cursor
 
 
 # The audit office's search: each filter compares against a bind parameter of its own name.
@@ -130,9 +162,10 @@ async def search_events(
     rows, next_cursor = _page(await rows_checked(session, principal, statement, params), limit)
     # An audit office holds one relation to every case it sees: one reader serves the page.
     of_case = reader_for(principal, {"auditor"}, assigned=False, family_complicity=True)
-    return [
-        redacted(as_item(row), of_case if row["case_id"] is not None else EVERYTHING) for row in rows
-    ], next_cursor
+    items = await shown(
+        session, principal, rows, lambda row: of_case if row["case_id"] is not None else None
+    )
+    return items, next_cursor
 
 
 # What a case's access log shows of each row: who, when, how, what and why; never the other

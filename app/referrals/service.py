@@ -653,12 +653,13 @@ async def _move_case(
     case: Case,
     stage: Stage,
 ) -> list[Change]:
-    """Move the case to ``stage`` on the stage and version it was read at (a concurrent change
-    of the case is a conflict that rolls back the referral's move too)."""
+    """Move the case to ``stage`` from the stage the action was decided on (the view's) and
+    the version it was read at: a concurrent change of the case, before or after this request
+    read it, is a conflict that rolls back the referral's move too."""
     before = case.stage
     result = await session.execute(
         update(Case)
-        .where(Case.id == case.id, Case.stage == case.stage, Case.version == case.version)
+        .where(Case.id == case.id, Case.stage == view.case_stage, Case.version == case.version)
         .values(stage=stage.value, version=case.version + 1, updated_at=runtime.now())
     )
     if cast(CursorResult[Any], result).rowcount != 1:
