@@ -33,7 +33,7 @@ class LogBuilder:
         leaves, nodes = [], []
         for event in events:
             position = self.size
-            digest = event_leaf_hash(position, event_document(event))
+            digest = event_leaf_hash(position, event_document(event), event["nonce"])
             leaves.append((position, event["id"], digest, sequenced_at))
             nodes.append((0, position, digest))
             level = 0
@@ -50,7 +50,7 @@ class LogBuilder:
 def history_event(row: tuple[Any, ...], columns: Sequence[str]) -> dict[str, Any]:
     """A history row as COPY writes it (JSON as text), as the database will give it back."""
     values = dict(zip(columns, row, strict=True))
-    event: dict[str, Any] = {name: values.get(name) for name in FIELDS}
+    event: dict[str, Any] = {name: values.get(name) for name in (*FIELDS, "nonce")}
     for name in ("roles", "objects", "changes"):
         if isinstance(event[name], str):
             event[name] = json.loads(event[name])

@@ -183,7 +183,7 @@ WAITING = ("draft", "consultation_requested", "consultation_answered")
 MOVING = ("ordered", "escort_assigned", "in_transit", "handed_over")
 HISTORY_COLUMNS = (
     "id", "occurred_at", "actor_type", "actor_id", "agency_id", "roles", "action", "case_id",
-    "objects", "changes",
+    "objects", "changes", "nonce",
 )  # fmt: skip
 
 
@@ -398,7 +398,10 @@ def _history(
     actor = uuid.UUID(int=owner.int ^ 1)  # a stand-in staff id of the owner
     span = max(1, int((updated - opened).total_seconds()))
     times = sorted(opened + timedelta(seconds=rng.randrange(span)) for _ in range(rng.randint(7, 12)))
-    rows = [(_uuid(rng), opened, "user", actor, owner, roles, "case.created", case_id, objects, "[]")]
+    rows = [
+        (_uuid(rng), opened, "user", actor, owner, roles, "case.created", case_id, objects, "[]",
+         rng.randbytes(16))
+    ]  # fmt: skip
     for at in times:
         action = rng.choice(EVENT_ACTIONS)
         changes = (
@@ -406,7 +409,10 @@ def _history(
             if action == "case.updated"
             else "[]"
         )
-        rows.append((_uuid(rng), at, "user", actor, owner, roles, action, case_id, objects, changes))
+        rows.append(
+            (_uuid(rng), at, "user", actor, owner, roles, action, case_id, objects, changes,
+             rng.randbytes(16))
+        )  # fmt: skip
     return rows
 
 

@@ -157,21 +157,66 @@ def _classes(event: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """The parts of an event a reader may not see: its actor, and objects and changes by index."""
+
+    actor: bool
+    objects: frozenset[int]
+    changes: frozenset[int]
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.actor or self.objects or self.changes)
+
+
+NOTHING_WITHHELD = Withheld(False, frozenset(), frozenset())
+
+
+def withheld(
+    event: Mapping[str, Any], reader: EventReader | None, actor_type: str | None = None
+) -> Withheld:
+    """What of ``event`` ``reader`` may not see (``None``: an event of no case, shown as recorded,
+    credentials having been left out when it was written): changes it may not read, objects it
+    may not see, and the actor when it is the shelter holding her and the reader may not know
+    where she is (``actor_type``: the acting agency's type). The one decision behind the
+    history, the feed, the event search and the export."""
+    if reader is None:
+        return NOTHING_WITHHELD
+    actor = actor_type in _SAFETY_ACTORS and "placement" not in reader.case_fields
+    changes_of, objects_of = event.get("changes") or [], event.get("objects") or []
+    if not actor and all(o.get("type") == "case" for o in objects_of):
+        # Only the case named (the commonest event): the changes alone decide, and one of the
+        # case's own fields, of no class, is read as the field set says.
+        fields = reader.case_fields
+        if all(
+            c.get("object") == "case" and "class" not in c and c.get("field") in fields
+            for c in changes_of
+        ):
+            return NOTHING_WITHHELD
+    classes = _classes(event)
+    changes = frozenset(i for i, c in enumerate(changes_of) if not reader.may_read(c, classes))
+    objects = frozenset(
+        i
+        for i, o in enumerate(objects_of)
+        if not reader.sees_object(str(o.get("type")), classes, str(o.get("id")))
+    )
+    return Withheld(actor, objects, changes)
+
+
 def redacted(
     event: Mapping[str, Any], reader: EventReader | None, actor_type: str | None = None
 ) -> dict[str, Any]:
-    """The event as ``reader`` may see it (``None``: an event of no case, shown as recorded,
-    credentials having been left out when it was written). A change it may not read keeps its
+    """The event as ``reader`` may see it (``withheld``): a change it may not read keeps its
     object and field, ``redacted: true`` in place of its values (a note's or document's, not even
-    the object's id); so does an object it may not see; an act of the shelter holding her is not
-    attributed for a reader who may not know where she is (``actor_type``: the acting agency's
-    type)."""
-    if reader is None:
+    the object's id or class); an object it may not see keeps its type; an act of her shelter
+    is not attributed."""
+    hold = withheld(event, reader, actor_type)
+    if hold.nothing:
         return dict(event)
-    classes = _classes(event)
     changes = []
-    for change in event.get("changes") or []:
-        if reader.may_read(change, classes):
+    for i, change in enumerate(event.get("changes") or []):
+        if i not in hold.changes:
             changes.append(change)
             continue
         # A note's or document's id and class are its own: the reader learns only that one of
@@ -181,13 +226,11 @@ def redacted(
             kept += ("id", "class")
         changes.append({**{k: change[k] for k in kept if k in change}, "redacted": True})
     objects = [
-        o
-        if reader.sees_object(str(o.get("type")), classes, str(o.get("id")))
-        else {"type": o.get("type"), "redacted": True}
-        for o in event.get("objects") or []
+        {"type": o.get("type"), "redacted": True} if i in hold.objects else o
+        for i, o in enumerate(event.get("objects") or [])
     ]
     shown = {**event, "changes": changes, "objects": objects}
-    if actor_type in _SAFETY_ACTORS and "placement" not in reader.case_fields:
+    if hold.actor:
         shown.update(dict.fromkeys(_ACTOR_FIELDS), roles=[], actor_withheld=True)
     return shown
 
@@ -195,6 +238,8 @@ def redacted(
 def hidden_by(event: Mapping[str, Any], invisible: set[tuple[str, str]]) -> bool:
     """Whether the event is about an object with a visibility of its own that the reader may not
     see (``invisible``: such objects, as (type, id))."""
+    if not invisible:
+        return False
     return any((str(o.get("type")), str(o.get("id"))) in invisible for o in event.get("objects") or [])
 
 

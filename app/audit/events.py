@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +24,7 @@ from app.audit.models import AuditEvent
 from app.auth.principal import Principal
 from app.context import request_id_var
 from app.db import utcnow
+from app.ledger.leaf import NONCE_BYTES
 
 
 class FieldClass(StrEnum):
@@ -161,6 +163,7 @@ def event_values(
         "case_id": case_id,
         "objects": [{"type": o.type, "id": str(o.id)} for o in objects],
         "changes": redacted,
+        "nonce": secrets.token_bytes(NONCE_BYTES),
     }
 
 

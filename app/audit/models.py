@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
@@ -38,6 +38,10 @@ class AuditEvent(Base):
     case_id: Mapped[uuid.UUID | None]
     objects: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Random, never served: the log commits to each part of the event with a nonce derived from
+    # it (app.ledger.leaf), so that an export can withhold a part and still prove it. Empty only
+    # for events written before it existed.
+    nonce: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class AccessLogEntry(Base):

@@ -56,6 +56,22 @@ def as_item(row: dict[str, Any]) -> dict[str, Any]:
     return {"seq": int(row["position"]), **event_document(row)}
 
 
+async def invisible_objects(
+    session: AsyncSession, principal: Principal, wanted: dict[str, set[uuid.UUID]]
+) -> set[tuple[str, str]]:
+    """Of the referrals, transfers and claims ``wanted``, those the caller may not see, as
+    (type, id): one query per kind, with the one visibility predicate of each."""
+    invisible: set[tuple[str, str]] = set()
+    params = caller_params(principal, session_now(session))
+    for kind, ids in wanted.items():
+        model, visible = OBJECT_VISIBILITY[kind]
+        found = await session.execute(
+            select(model.id).where(model.id.in_(ids), visible(principal)), params
+        )
+        invisible |= {(kind, str(i)) for i in ids - set(found.scalars())}
+    return invisible
+
+
 async def shown(
     session: AsyncSession,
     principal: Principal,
@@ -66,14 +82,7 @@ async def shown(
     claim it may not see left out (one query per kind of object on the page, with the one
     visibility predicate of each), the others redacted (``reader_of``: the reader for a row)."""
     items = [as_item(row) for row in rows]
-    invisible: set[tuple[str, str]] = set()
-    params = caller_params(principal, session_now(session))
-    for kind, ids in objects_to_check(items).items():
-        model, visible = OBJECT_VISIBILITY[kind]
-        found = await session.execute(
-            select(model.id).where(model.id.in_(ids), visible(principal)), params
-        )
-        invisible |= {(kind, str(i)) for i in ids - set(found.scalars())}
+    invisible = await invisible_objects(session, principal, objects_to_check(items))
     return [
         redacted(item, reader_of(row), row["actor_agency_type"])
         for row, item in zip(rows, items, strict=True)

@@ -29,13 +29,24 @@ from sqlalchemy import Integer, Text, bindparam, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.binds import caller_params
-from app.access.events import audit_scope
+from app.access.events import (
+    EventReader,
+    Withheld,
+    audit_scope,
+    hidden_by,
+    objects_to_check,
+    reader_for,
+    withheld,
+)
+from app.agencies.models import Agency
 from app.audit.models import AuditEvent
+from app.auth.current import CLOCK
 from app.auth.principal import Principal
 from app.db import AnySelect
 from app.errors import Problem
+from app.history.service import invisible_objects
 from app.ledger import proofs
-from app.ledger.leaf import FIELDS, event_document
+from app.ledger.leaf import ACTOR, FIELDS, PLAIN, commit, event_document, part_nonce
 from app.ledger.models import Checkpoint, LogLeaf
 from app.ledger.sequencer import fetch_nodes, frontier, make_checkpoint, tree_size
 from app.ledger.signing import checkpoint_text
@@ -110,16 +121,16 @@ async def export_header(
     }
 
 
-# The event's JSON members are read as the text stored and written out as they are: parsing
-# and serialising them again would be most of the export's work, and the verifier parses the
-# line anyway (any valid JSON text of the same values hashes the same once made canonical).
+# The event's JSON members are read as the text stored; an event shown whole is written out
+# with them as they are (parsing and serialising them again would be much of the export's work,
+# and the verifier parses the line anyway: any JSON text of the same values commits the same).
 _RAW = ("roles", "objects", "changes")
 _SCALARS = tuple(name for name in FIELDS if name not in _RAW)
 
 
 def _chunk_statement(principal: Principal) -> AnySelect:
-    """The leaves of one chunk of positions with their events (if still there) and whether each
-    is in the caller's scope."""
+    """The leaves of one chunk of positions with their events (if still there), the acting
+    agency's type, and whether each is in the caller's scope."""
     return (
         select(
             LogLeaf.position,
@@ -127,9 +138,12 @@ def _chunk_statement(principal: Principal) -> AnySelect:
             LogLeaf.event_id,
             *[getattr(AuditEvent, name) for name in _SCALARS],
             *[cast(getattr(AuditEvent, name), Text).label(name) for name in _RAW],
+            AuditEvent.nonce,
+            Agency.type.label("actor_agency_type"),
             audit_scope(principal).label("in_scope"),
         )
         .outerjoin(AuditEvent, AuditEvent.id == LogLeaf.event_id)
+        .outerjoin(Agency, Agency.id == AuditEvent.agency_id)
         .where(
             LogLeaf.position >= bindparam("lo", type_=Integer()),
             LogLeaf.position < bindparam("hi", type_=Integer()),
@@ -138,20 +152,96 @@ def _chunk_statement(principal: Principal) -> AnySelect:
     )
 
 
-def _line(row: dict[str, Any]) -> bytes:
-    line: dict[str, Any] = {"seq": row["position"], "leaf_hash": b64(row["leaf_hash"])}
-    if row["id"] is None:
-        line["event"] = None
-    elif row["in_scope"]:
-        # The event last, its scalar members first: the JSON members go in before its two
-        # closing braces.
-        line["event"] = event_document(row, _SCALARS)
-        head = orjson.dumps(line)
-        members = b"".join(b',"%s":%s' % (name.encode(), row[name].encode()) for name in _RAW)
-        return head[:-2] + members + b"}}\n"
-    else:
-        line["withheld"] = True
+def _whole(line: dict[str, Any], scalars: dict[str, Any], row: dict[str, Any]) -> bytes:
+    """An event shown whole, with its nonce: the verifier derives every part's nonce itself."""
+    line["nonce"] = (row["nonce"] or b"").hex()
+    # The event last, its scalar members first: the JSON members go in before its two closing
+    # braces.
+    line["event"] = scalars
+    head = orjson.dumps(line)
+    members = b"".join(b',"%s":%s' % (name.encode(), row[name].encode()) for name in _RAW)
+    return head[:-2] + members + b"}}\n"
+
+
+def _parted(line: dict[str, Any], event: dict[str, Any], nonce: bytes, hold: Withheld) -> bytes:
+    """An event shown in part: each part with its own nonce, or withheld as its commitment."""
+
+    def part(label: str, value: Any, hidden: bool) -> dict[str, Any]:
+        own = part_nonce(nonce, label)
+        return {"commitment": commit(own, value)} if hidden else {"value": value, "nonce": own.hex()}
+
+    actor = {name: event[name] for name in ACTOR}
+    line["event"] = {name: event[name] for name in PLAIN}
+    line["parts"] = {
+        "actor": part("actor", actor, hold.actor),
+        "objects": [part(f"object:{i}", o, i in hold.objects) for i, o in enumerate(event["objects"])],
+        "changes": [part(f"change:{i}", c, i in hold.changes) for i, c in enumerate(event["changes"])],
+    }
     return orjson.dumps(line) + b"\n"
+
+
+def _parsed(row: dict[str, Any], case_id: str | None) -> dict[str, Any]:
+    """An event's objects and changes as values. Most events name only their case and change
+    nothing or little: their stored text is recognised as it is (either way the JSON is written
+    out), rather than parsed."""
+    raw_objects, raw_changes = row["objects"], row["changes"]
+    if case_id is not None and raw_objects in (
+        f'[{{"type": "case", "id": "{case_id}"}}]',
+        f'[{{"type":"case","id":"{case_id}"}}]',
+    ):
+        objects: list[Any] = [{"type": "case", "id": case_id}]
+    else:
+        objects = orjson.loads(raw_objects)
+    changes = [] if raw_changes == "[]" else orjson.loads(raw_changes)
+    return {"objects": objects, "changes": changes}
+
+
+async def _lines(
+    runtime: Runtime, principal: Principal, reader: EventReader, rows: list[dict[str, Any]]
+) -> bytes:
+    """A chunk's lines: an event out of the caller's scope, or about a referral, transfer or
+    claim it may not see, by its leaf hash alone; one of its scope whole, or in part when its
+    field set withholds a part (``app.access.events.withheld``, as its event search does)."""
+    # The events of the caller's scope, their objects and changes parsed (what is withheld is
+    # decided on them); the scalar members made once.
+    shown: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for row in rows:
+        if row["id"] is not None and row["in_scope"]:
+            scalars = event_document(row, _SCALARS)
+            shown[row["position"]] = (scalars, _parsed(row, scalars["case_id"]))
+    invisible = await _invisible(runtime, principal, [p for _, p in shown.values()])
+    out = []
+    for row in rows:
+        line: dict[str, Any] = {"seq": row["position"], "leaf_hash": b64(row["leaf_hash"])}
+        if row["id"] is None:
+            out.append(orjson.dumps({**line, "event": None}) + b"\n")
+            continue
+        found = shown.get(row["position"])
+        if found is None or hidden_by(found[1], invisible):
+            out.append(orjson.dumps({**line, "withheld": True}) + b"\n")
+            continue
+        scalars, parsed = found
+        of_case = reader if row["case_id"] is not None else None
+        hold = withheld(parsed, of_case, row["actor_agency_type"])
+        if hold.nothing:
+            out.append(_whole(line, scalars, row))
+        else:
+            event = {**scalars, **parsed, "roles": orjson.loads(row["roles"])}
+            out.append(_parted(line, event, row["nonce"] or b"", hold))
+    return b"".join(out)
+
+
+async def _invisible(
+    runtime: Runtime, principal: Principal, events: list[dict[str, Any]]
+) -> set[tuple[str, str]]:
+    wanted = objects_to_check(events)
+    if not wanted:
+        return set()
+    found: set[tuple[str, str]] = set()
+    async with runtime.db.session(write=False) as session:
+        session.info[CLOCK] = runtime.now
+        found = await invisible_objects(session, principal, wanted)
+    return found
 
 
 async def _chunk(runtime: Runtime, statement: AnySelect, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -172,6 +262,8 @@ async def export_lines(
     yield orjson.dumps(header) + b"\n"
     statement = _chunk_statement(principal)
     params = caller_params(principal, runtime.now())
+    # An audit office holds one relation to every case it sees: one reader serves the export.
+    reader = reader_for(principal, {"auditor"}, assigned=False, family_complicity=True)
     first, end = header["from"], header["to"]
 
     def read(lo: int) -> asyncio.Task[list[dict[str, Any]]]:
@@ -184,7 +276,7 @@ async def export_lines(
             rows = await ahead
             if lo + CHUNK < end:
                 ahead = read(lo + CHUNK)
-            yield b"".join(_line(row) for row in rows)
+            yield await _lines(runtime, principal, reader, rows)
     finally:
         # A client that went away: the read started for it is not left running.
         ahead.cancel()

@@ -87,3 +87,20 @@ def suspended(dialect: str, tables: tuple[str, ...] = APPEND_ONLY) -> tuple[list
     before = [s for t in tables for s in unprotect(dialect, t)]
     after = [s for t in tables for s in protect(dialect, t)]
     return before, after
+
+
+LOG = ("log_leaves", "log_nodes", "log_checkpoints")
+
+
+def rebuild_log(dialect: str) -> list[str]:
+    """The statements that empty the log and queue every event again, to be sequenced anew (for a
+    migration that changes the leaf's form before any release: as the owner, the log's
+    protection lifted for those statements only)."""
+    lift, restore = suspended(dialect, LOG)
+    return [
+        *lift,
+        *(f"DELETE FROM {table}" for table in LOG),  # noqa: S608 (our own table names)
+        *restore,
+        "DELETE FROM log_pending",
+        "INSERT INTO log_pending (event_id) SELECT id FROM audit_events",
+    ]

@@ -75,7 +75,7 @@ async def _unsequenced(session: AsyncSession, limit: int) -> list[Mapping[str, A
     if not ids:
         return []
     statement = (
-        select(*[getattr(AuditEvent, name) for name in FIELDS])
+        select(*[getattr(AuditEvent, name) for name in FIELDS], AuditEvent.nonce)
         .where(AuditEvent.id.in_(ids))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )
@@ -95,7 +95,7 @@ async def sequence_batch(session: AsyncSession, now: datetime, limit: int = BATC
     leaves, nodes = [], []
     for offset, row in enumerate(events):
         position = size + offset
-        digest = event_leaf_hash(position, event_document(row))
+        digest = event_leaf_hash(position, event_document(row), row["nonce"])
         leaves.append(
             {"position": position, "event_id": row["id"], "leaf_hash": digest, "sequenced_at": now}
         )

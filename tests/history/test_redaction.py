@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.auth.permissions import AgencyType, Role
+from app.ledger.verify import verify_export
 from app.ledger.worker import sequence_pending
 from tests.documents.support import upload_kwargs
 from tests.harness import Harness
@@ -60,6 +61,14 @@ def test_the_shelter_she_is_placed_in_is_not_named_to_those_who_may_not_know_it(
         assert by_shelter["agency_id"] is None
         assert by_shelter["actor_id"] is None
     assert shelter not in str(_feed(h, commission))
+    # Nor in the audit office's export, which still proves the order and the note untouched.
+    size = int(h.sql("SELECT count(*) FROM log_leaves")[0][0])
+    export = h.client.get(f"/v1/audit/export?from=0&to={size}", headers=auditor)
+    assert export.status_code == 200
+    assert shelter not in export.text
+    outcome = verify_export(export.content.splitlines(), h.runtime.log_signer.public_key)
+    assert outcome.ok, outcome
+    assert outcome.checked["partly_withheld_events"] >= 2
     # Those who may know where she is read it: the authority that placed her, the shelter.
     assert shelter in str(_history(h, seized.case.id, seized.headers["member"]))
     assert shelter in str(_feed(h, seized.headers["member"]))

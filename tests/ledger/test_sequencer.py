@@ -104,9 +104,19 @@ def test_an_event_committed_long_after_it_occurred_is_still_sequenced(h: Harness
     assert h.sql("SELECT count(*) FROM log_pending")[0][0] == 0
 
 
-def test_the_leaf_binds_the_event_to_its_position(h: Harness) -> None:
-    event = {"id": str(uuid.uuid4()), "action": "test"}
-    assert event_leaf_hash(0, event) != event_leaf_hash(1, event)
+def test_the_leaf_binds_the_event_to_its_position_and_each_of_its_parts(h: Harness) -> None:
+    event = {
+        "id": str(uuid.uuid4()), "occurred_at": "2026-12-04T10:00:00.000000Z", "action": "test",
+        "case_id": None, "actor_type": "system", "actor_id": None, "agency_id": None,
+        "roles": [], "client_id": None, "request_id": None,
+        "objects": [{"type": "case", "id": "x"}],
+        "changes": [{"object": "case", "id": "x", "field": "stage", "from": None, "to": "closed"}],
+    }  # fmt: skip
+    nonce = b"n" * 16
+    assert event_leaf_hash(0, event, nonce) != event_leaf_hash(1, event, nonce)
+    assert event_leaf_hash(0, event, nonce) != event_leaf_hash(0, event, b"m" * 16)
+    changed = {**event, "changes": [{**event["changes"][0], "to": "open"}]}
+    assert event_leaf_hash(0, event, nonce) != event_leaf_hash(0, changed, nonce)
 
 
 def test_the_stored_tree_is_the_tree_of_the_events_themselves(h: Harness) -> None:
@@ -116,7 +126,7 @@ def test_the_stored_tree_is_the_tree_of_the_events_themselves(h: Harness) -> Non
     recomputed = []
     for row in rows:
         event = h.run(lambda r=row: _as_event(h, r))
-        recomputed.append(event_leaf_hash(row["position"], event_document(event)))
+        recomputed.append(event_leaf_hash(row["position"], event_document(event), event["nonce"]))
     assert [bytes(r["leaf_hash"]) for r in rows] == recomputed
     response = h.client.get("/v1/audit/checkpoint?fresh=true", headers=_auditor(h))
     assert response.status_code == 200, response.text
@@ -135,7 +145,7 @@ async def _as_event(h: Harness, row: dict[str, Any]) -> dict[str, Any]:
         found = (
             await session.execute(select(AuditEvent).where(AuditEvent.id == _uuid(row["id"])))
         ).scalar_one()
-        return {name: getattr(found, name) for name in FIELDS}
+        return {name: getattr(found, name) for name in (*FIELDS, "nonce")}
 
 
 def _uuid(value: Any) -> uuid.UUID:
