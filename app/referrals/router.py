@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.concurrency import optional_version, set_etag
+from app.concurrency import etag, optional_version, set_etag
 from app.deps import RuntimeDep, Session
 from app.errors import documented
 from app.idempotency.replay import replays_as
@@ -142,20 +142,23 @@ def _action_route(name: str) -> None:
     Actor = Annotated[Principal, require(action.permission)]
 
     async def take(
-        response: Response,
         runtime: RuntimeDep,
         session: Session,
         principal: Principal,
         referral_id: uuid.UUID,
         body: schemas.Act,
         if_match: IfMatch = None,
-    ) -> schemas.ReferralRead:
+    ) -> Response:
         service.not_in_future(body, runtime.now())
         expected = optional_version(if_match)
         view = await service.act(session, runtime, principal, referral_id, name, body, expected)
-        read = await service.answer(session, principal, view)
-        set_etag(response, read.version)
-        return read
+        read = service.answer(principal, view)
+        # Serialised once, by the model itself (FastAPI would validate it again first).
+        return Response(
+            read.model_dump_json(),
+            media_type="application/json",
+            headers={"ETag": etag(read.version)},
+        )
 
     # The module's annotations are strings (``from __future__ import annotations``); these two
     # name objects local to this function, so FastAPI is given them as objects.

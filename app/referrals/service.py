@@ -47,7 +47,7 @@ from app.agencies.models import Agency
 from app.audit.events import Actor as EventActor
 from app.audit.events import Change, ObjectRef, event_values, record_event
 from app.audit.models import AuditEvent
-from app.auth.current import first_row_checked, rows_checked, session_now
+from app.auth.current import rows_checked, session_now
 from app.auth.permissions import AgencyType
 from app.auth.principal import Principal
 from app.cases.models import Case
@@ -121,6 +121,8 @@ class ReferralView:
     last_occurred: datetime | None
     sides: set[Side]
     actors: frozenset[Actor]
+    # Its acts, when the read brought them (a referral read by id does).
+    acts: list[Mapping[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -163,10 +165,22 @@ def _with_sides(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     return statement, tuple(sides)
 
 
+# A referral's acts ride along with it, a row each (its columns repeated): one statement reads
+# the referral, the caller's sides, its case's stage and everything its answer shows.
+_ACT_COLUMNS = tuple(c.name for c in ReferralAct.__table__.c)
+
+
 @functools.cache
 def _by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     statement, names = _with_sides(shape)
-    return statement.where(Referral.id == bindparam("referral_id", type_=Uuid())), names
+    acts = aliased(ReferralAct, name="referral_act")  # (``_LAST_OCCURRED`` reads the table)
+    statement = (
+        statement.add_columns(*[getattr(acts, name).label(f"act_{name}") for name in _ACT_COLUMNS])
+        .outerjoin(acts, acts.referral_id == Referral.id)
+        .where(Referral.id == bindparam("referral_id", type_=Uuid()))
+        .order_by(acts.recorded_at, acts.id)
+    )
+    return statement, names
 
 
 @functools.cache
@@ -194,17 +208,21 @@ async def get_referral_view(
     """A referral the caller may see, with the sides it stands on (one statement, the token
     check riding along; on the driver while the request has begun no transaction); else 404."""
     statement, names = _by_id(shape_of(principal))
-    row = await first_row_checked(session, principal, statement, {"referral_id": referral_id})
-    if row is None:
+    rows = await rows_checked(session, principal, statement, {"referral_id": referral_id})
+    if not rows:
         raise not_found("referral")
-    return _view(principal, row, names)
+    view = _view(principal, rows[0], names)
+    view.acts = [
+        {name: row[f"act_{name}"] for name in _ACT_COLUMNS} for row in rows if row["act_id"] is not None
+    ]
+    return view
 
 
 async def read_referral(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID
 ) -> schemas.ReferralRead:
     view = await get_referral_view(session, principal, referral_id)
-    return (await _reads(session, principal, [view]))[0]
+    return _shape(principal, view, view.acts)
 
 
 async def _reads(
@@ -475,14 +493,12 @@ async def act(
     move = await _HANDLERS[action_name](session, runtime, principal, view, step, data)
     # What was written is what the referral now is: no need to read it again.
     moved = dataclasses.replace(view.referral, **move.values)
-    return dataclasses.replace(view, referral=moved)
+    return dataclasses.replace(view, referral=moved, acts=[*view.acts, move.act])
 
 
-async def answer(
-    session: AsyncSession, principal: Principal, view: ReferralView
-) -> schemas.ReferralRead:
+def answer(principal: Principal, view: ReferralView) -> schemas.ReferralRead:
     """The referral of ``view`` as the caller reads it, with its acts."""
-    return (await _reads(session, principal, [view]))[0]
+    return _shape(principal, view, view.acts)
 
 
 def decide(principal: Principal, action: Action, view: ReferralView, expected: int | None) -> Step:
