@@ -92,22 +92,25 @@ class Driver:
         compiled = self._compile(statement)
         if compiled is None:
             return None
-        args = []
-        for name, default, required, process in compiled.binds:
-            if name in params:
-                value = params[name]
-            elif required:
-                # As SQLAlchemy would: a missing value must not become NULL (LIMIT NULL is no limit).
-                raise KeyError(f"no value for the bind parameter {name!r}")
-            else:
-                value = default
-            args.append(value if process is None else process(value))
-        records = await self._pool.fetch(compiled.sql, *args)
+        records = await self._pool.fetch(compiled.sql, *_args(compiled, params))
         rows = [dict(record) for record in records]
         for name, process in compiled.results:
             for row in rows:
                 row[name] = process(row[name])
         return rows
+
+    async def records(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> list[asyncpg.Record] | None:
+        """The rows of ``statement`` as asyncpg returns them (read by name, like a dict), for a
+        caller reading many: None unless every column arrives as the session would give it (no
+        result processor) and the statement is one for the driver."""
+        if self._pool is None:
+            return None
+        compiled = self._compile(statement)
+        if compiled is None or compiled.results:
+            return None
+        return list(await self._pool.fetch(compiled.sql, *_args(compiled, params)))
 
     async def insert_many(self, batches: Sequence[tuple[Table, list[dict[str, Any]]]]) -> bool:
         """INSERT each batch's rows (each with every column of its table), in order and in one
@@ -159,6 +162,21 @@ class Driver:
             if process is not None:
                 results.append((column.keyname, process))
         return _Compiled(str(compiled), binds, tuple(results))
+
+
+def _args(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+    """The positional arguments of ``compiled`` from ``params``, through its bind processors."""
+    args = []
+    for name, default, required, process in compiled.binds:
+        if name in params:
+            value = params[name]
+        elif required:
+            # As SQLAlchemy would: a missing value must not become NULL (LIMIT NULL is no limit).
+            raise KeyError(f"no value for the bind parameter {name!r}")
+        else:
+            value = default
+        args.append(value if process is None else process(value))
+    return args
 
 
 @functools.cache

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+import functools
+import operator
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Integer, Text, bindparam, cast, select
+from sqlalchemy import ColumnElement, Integer, Text, bindparam, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.binds import caller_params
@@ -53,7 +56,9 @@ from app.ledger.signing import checkpoint_text
 from app.runtime import Runtime
 
 FORMAT = "homecoming-log-export/1"
-CHUNK = 2000
+CHUNK = 1000
+# Chunks read ahead of the one being written: the database works on the other core meanwhile.
+AHEAD = 2
 
 
 def b64(value: bytes) -> str:
@@ -126,19 +131,46 @@ async def export_header(
 # and the verifier parses the line anyway: any JSON text of the same values commits the same).
 _RAW = ("roles", "objects", "changes")
 _SCALARS = tuple(name for name in FIELDS if name not in _RAW)
+# ``TIME_FORMAT`` in PostgreSQL's words ("FM": the year unpadded, as glibc's %Y writes it).
+_PG_TIME: ColumnElement[str] = literal_column("""'FMYYYY-MM-DD"T"HH24:MI:SS.US"Z"'""")
 
 
-def _chunk_statement(principal: Principal) -> AnySelect:
+def _event_json_in_sql() -> ColumnElement[str]:
+    """The event's document (``event_document``) as JSON text, made by PostgreSQL: on the
+    export's read the database does this on the other core, while the API writes out lines."""
+    members: list[Any] = []
+    for name in FIELDS:
+        column: Any = getattr(AuditEvent, name)
+        if name == "occurred_at":
+            column = func.to_char(func.timezone(literal_column("'UTC'"), column), _PG_TIME)
+        members += [literal_column(f"'{name}'"), column]
+    return cast(func.json_build_object(*members), Text).label("event_json")
+
+
+def _chunk_statement(principal: Principal, in_sql: bool = False) -> AnySelect:
     """The leaves of one chunk of positions with their events (if still there), the acting
-    agency's type, and whether each is in the caller's scope."""
+    agency's type, and whether each is in the caller's scope. The event's members come as
+    columns (made into its JSON by ``_event_json``), or, ``in_sql`` (PostgreSQL only), as the
+    JSON text itself."""
+    event: list[Any] = (
+        [_event_json_in_sql()]
+        if in_sql
+        else [
+            *[getattr(AuditEvent, name) for name in _SCALARS],
+            cast(AuditEvent.roles, Text).label("roles"),
+        ]
+    )
     return (
         select(
             LogLeaf.position,
             LogLeaf.leaf_hash,
-            LogLeaf.event_id,
-            *[getattr(AuditEvent, name) for name in _SCALARS],
-            *[cast(getattr(AuditEvent, name), Text).label(name) for name in _RAW],
+            AuditEvent.id,
+            AuditEvent.case_id,
             AuditEvent.nonce,
+            # What the export decides on: the event's objects and changes.
+            cast(AuditEvent.objects, Text).label("objects"),
+            cast(AuditEvent.changes, Text).label("changes"),
+            *event,
             Agency.type.label("actor_agency_type"),
             audit_scope(principal).label("in_scope"),
         )
@@ -152,15 +184,20 @@ def _chunk_statement(principal: Principal) -> AnySelect:
     )
 
 
-def _whole(line: dict[str, Any], scalars: dict[str, Any], row: dict[str, Any]) -> bytes:
+def _event_json(row: Mapping[str, Any], text_of: Callable[[Any], str]) -> str:
+    """The event's JSON text from its columns: the scalar members made here, the JSON members as
+    stored."""
+    scalars = orjson.dumps(event_document(row, _SCALARS, text_of)).decode()
+    members = "".join(f',"{name}":{row[name]}' for name in _RAW)
+    return scalars[:-1] + members + "}"
+
+
+def _whole(position: int, leaf_hash: str, nonce: bytes | None, event_json: str) -> bytes:
     """An event shown whole, with its nonce: the verifier derives every part's nonce itself."""
-    line["nonce"] = (row["nonce"] or b"").hex()
-    # The event last, its scalar members first: the JSON members go in before its two closing
-    # braces.
-    line["event"] = scalars
-    head = orjson.dumps(line)
-    members = b"".join(b',"%s":%s' % (name.encode(), row[name].encode()) for name in _RAW)
-    return head[:-2] + members + b"}}\n"
+    nonce_hex = (nonce or b"").hex()
+    return (
+        f'{{"seq":{position},"leaf_hash":"{leaf_hash}","nonce":"{nonce_hex}","event":{event_json}}}\n'
+    ).encode()
 
 
 def _parted(line: dict[str, Any], event: dict[str, Any], nonce: bytes, hold: Withheld) -> bytes:
@@ -180,54 +217,56 @@ def _parted(line: dict[str, Any], event: dict[str, Any], nonce: bytes, hold: Wit
     return orjson.dumps(line) + b"\n"
 
 
-def _parsed(row: dict[str, Any], case_id: str | None) -> dict[str, Any]:
+def _parsed(row: Mapping[str, Any]) -> dict[str, Any]:
     """An event's objects and changes as values. Most events name only their case and change
-    nothing or little: their stored text is recognised as it is (either way the JSON is written
-    out), rather than parsed."""
+    nothing or little: their stored text is recognised as it is, rather than parsed."""
     raw_objects, raw_changes = row["objects"], row["changes"]
-    if case_id is not None and raw_objects in (
-        f'[{{"type": "case", "id": "{case_id}"}}]',
-        f'[{{"type":"case","id":"{case_id}"}}]',
-    ):
-        objects: list[Any] = [{"type": "case", "id": case_id}]
-    else:
+    case_id = row["case_id"]
+    objects: list[Any] | None = None
+    if case_id is not None:
+        text = str(case_id)
+        if raw_objects in (
+            f'[{{"type": "case", "id": "{text}"}}]',
+            f'[{{"type":"case","id":"{text}"}}]',
+        ):
+            objects = [{"type": "case", "id": text}]
+    if objects is None:
         objects = orjson.loads(raw_objects)
     changes = [] if raw_changes == "[]" else orjson.loads(raw_changes)
     return {"objects": objects, "changes": changes}
 
 
 async def _lines(
-    runtime: Runtime, principal: Principal, reader: EventReader, rows: list[dict[str, Any]]
+    runtime: Runtime,
+    principal: Principal,
+    reader: EventReader,
+    rows: Sequence[Mapping[str, Any]],
+    event_json: Callable[[Mapping[str, Any]], str],
 ) -> bytes:
     """A chunk's lines: an event out of the caller's scope, or about a referral, transfer or
     claim it may not see, by its leaf hash alone; one of its scope whole, or in part when its
     field set withholds a part (``app.access.events.withheld``, as its event search does)."""
-    # The events of the caller's scope, their objects and changes parsed (what is withheld is
-    # decided on them); the scalar members made once.
-    shown: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
-    for row in rows:
-        if row["id"] is not None and row["in_scope"]:
-            scalars = event_document(row, _SCALARS)
-            shown[row["position"]] = (scalars, _parsed(row, scalars["case_id"]))
-    invisible = await _invisible(runtime, principal, [p for _, p in shown.values()])
+    # The events of the caller's scope, their objects and changes parsed: what is withheld is
+    # decided on them.
+    shown = {row["position"]: _parsed(row) for row in rows if row["id"] is not None and row["in_scope"]}
+    invisible = await _invisible(runtime, principal, list(shown.values()))
     out = []
     for row in rows:
-        line: dict[str, Any] = {"seq": row["position"], "leaf_hash": b64(row["leaf_hash"])}
+        position, leaf_hash = row["position"], b64(row["leaf_hash"])
         if row["id"] is None:
-            out.append(orjson.dumps({**line, "event": None}) + b"\n")
+            out.append(orjson.dumps({"seq": position, "leaf_hash": leaf_hash, "event": None}) + b"\n")
             continue
-        found = shown.get(row["position"])
-        if found is None or hidden_by(found[1], invisible):
-            out.append(orjson.dumps({**line, "withheld": True}) + b"\n")
+        parsed = shown.get(position)
+        if parsed is None or hidden_by(parsed, invisible):
+            out.append(orjson.dumps({"seq": position, "leaf_hash": leaf_hash, "withheld": True}) + b"\n")
             continue
-        scalars, parsed = found
         of_case = reader if row["case_id"] is not None else None
         hold = withheld(parsed, of_case, row["actor_agency_type"])
         if hold.nothing:
-            out.append(_whole(line, scalars, row))
+            out.append(_whole(position, leaf_hash, row["nonce"], event_json(row)))
         else:
-            event = {**scalars, **parsed, "roles": orjson.loads(row["roles"])}
-            out.append(_parted(line, event, row["nonce"] or b"", hold))
+            line = {"seq": position, "leaf_hash": leaf_hash}
+            out.append(_parted(line, orjson.loads(event_json(row)), row["nonce"] or b"", hold))
     return b"".join(out)
 
 
@@ -244,39 +283,54 @@ async def _invisible(
     return found
 
 
-async def _chunk(runtime: Runtime, statement: AnySelect, params: dict[str, Any]) -> list[dict[str, Any]]:
+async def _chunk(
+    runtime: Runtime, statements: tuple[AnySelect, AnySelect], params: dict[str, Any]
+) -> tuple[Sequence[Mapping[str, Any]], Callable[[Mapping[str, Any]], str]]:
+    """A chunk's rows, and how to read an event's JSON text from one: on PostgreSQL as the
+    driver returns them, the text made there (``statements[1]``), else through a session, the
+    text made here (``statements[0]``)."""
     driver = runtime.db.driver
     if driver is not None:
-        rows = await driver.fetch(statement, params)
-        if rows is not None:
-            return rows
+        records = await driver.records(statements[1], params)
+        if records is not None:
+            return records, operator.itemgetter("event_json")
     async with runtime.db.session(write=False) as session:
-        return [dict(r._mapping) for r in await session.execute(statement, params)]
+        rows = [dict(r._mapping) for r in await session.execute(statements[0], params)]
+    # A chunk's events name few agencies, actors and clients, many times each: each id's text is
+    # made once.
+    text_of = functools.lru_cache(maxsize=None)(str)
+    return rows, functools.partial(_event_json, text_of=text_of)
 
 
 async def export_lines(
     runtime: Runtime, principal: Principal, header: dict[str, Any]
 ) -> AsyncIterator[bytes]:
-    """The header, then the range's lines, a chunk at a time. The next chunk is read while this
-    one is written out (the database works on the other core meanwhile); at most two are held."""
+    """The header, then the range's lines, a chunk at a time, with the next ``AHEAD`` chunks
+    being read meanwhile (so at most ``AHEAD + 1`` are held)."""
     yield orjson.dumps(header) + b"\n"
-    statement = _chunk_statement(principal)
+    statements = (_chunk_statement(principal), _chunk_statement(principal, in_sql=True))
     params = caller_params(principal, runtime.now())
     # An audit office holds one relation to every case it sees: one reader serves the export.
     reader = reader_for(principal, {"auditor"}, assigned=False, family_complicity=True)
     first, end = header["from"], header["to"]
+    starts = iter(range(first, end, CHUNK))
+    Read = tuple[Sequence[Mapping[str, Any]], Callable[[Mapping[str, Any]], str]]
+    reading: deque[asyncio.Task[Read]] = deque()
 
-    def read(lo: int) -> asyncio.Task[list[dict[str, Any]]]:
-        bounds = {"lo": lo, "hi": min(lo + CHUNK, end)}
-        return asyncio.ensure_future(_chunk(runtime, statement, params | bounds))
+    def read_next() -> None:
+        lo = next(starts, None)
+        if lo is not None:
+            bounds = {"lo": lo, "hi": min(lo + CHUNK, end)}
+            reading.append(asyncio.ensure_future(_chunk(runtime, statements, params | bounds)))
 
-    ahead = read(first)
+    for _ in range(AHEAD + 1):
+        read_next()
     try:
-        for lo in range(first, end, CHUNK):
-            rows = await ahead
-            if lo + CHUNK < end:
-                ahead = read(lo + CHUNK)
-            yield await _lines(runtime, principal, reader, rows)
+        while reading:
+            rows, event_json = await reading.popleft()
+            read_next()
+            yield await _lines(runtime, principal, reader, rows, event_json)
     finally:
-        # A client that went away: the read started for it is not left running.
-        ahead.cancel()
+        # A client that went away: the reads started for it are not left running.
+        for task in reading:
+            task.cancel()

@@ -24,8 +24,8 @@ or a deletion closed up by renumbering, show at the first position affected.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from datetime import UTC
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -45,16 +45,31 @@ _IDS = ("id", "actor_id", "agency_id", "client_id", "case_id")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-def event_document(row: Mapping[str, Any], names: tuple[str, ...] = FIELDS) -> dict[str, Any]:
-    """The event as served and committed to: JSON values only (``names``: some of its members)."""
+def utc_text(when: datetime) -> str:
+    """``when`` in UTC as ``TIME_FORMAT`` writes it. ``isoformat`` makes the same text several
+    times faster (an export writes one per event); years before 1000, which ``%Y`` does not pad
+    everywhere, go through ``strftime`` itself."""
+    utc = when.astimezone(UTC)
+    if utc.year < 1000:
+        return utc.strftime(TIME_FORMAT)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def event_document(
+    row: Mapping[str, Any],
+    names: tuple[str, ...] = FIELDS,
+    text_of: Callable[[Any], str] = str,
+) -> dict[str, Any]:
+    """The event as served and committed to: JSON values only (``names``: some of its members;
+    ``text_of``: how an id becomes text, for a caller that caches the ids it meets often)."""
     document = {name: row[name] for name in names}
     for name in _IDS:
         value = document.get(name)
         if value is not None and not isinstance(value, str):
-            document[name] = str(value)
+            document[name] = text_of(value)
     when = document.get("occurred_at")
     if when is not None and not isinstance(when, str):
-        document["occurred_at"] = when.astimezone(UTC).strftime(TIME_FORMAT)
+        document["occurred_at"] = utc_text(when)
     return document
 
 

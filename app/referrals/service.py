@@ -118,11 +118,16 @@ class ReferralView:
     case_code: str
     case_track: str
     case_stage: str
-    last_occurred: datetime | None
     sides: set[Side]
     actors: frozenset[Actor]
-    # Its acts, when the read brought them (a referral read by id does).
+    # Its acts, when the read brought them (a referral read by id does, and every action reads
+    # it so).
     acts: list[Mapping[str, Any]] = dataclasses.field(default_factory=list)
+
+    @property
+    def last_occurred(self) -> datetime | None:
+        """When its last act happened (an act never precedes the one before it)."""
+        return max((act["occurred_at"] for act in self.acts), default=None)
 
     @property
     def status(self) -> Status:
@@ -135,13 +140,6 @@ class ReferralView:
 _CASE = aliased(Case, name="referred_case")
 
 
-# When the referral's last act happened (an act never precedes the one before it).
-_LAST_OCCURRED = (
-    select(func.max(ReferralAct.occurred_at))
-    .where(ReferralAct.referral_id == Referral.id)
-    .scalar_subquery()
-    .label("last_occurred")
-)
 _REFERRAL_COLUMNS = tuple(c.name for c in Referral.__table__.c)
 assert set(_REFERRAL_COLUMNS) == set(ReferralRow.__dataclass_fields__)
 
@@ -156,7 +154,6 @@ def _with_sides(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
             _CASE.code.label("case_code"),
             _CASE.track.label("case_track"),
             _CASE.stage.label("case_stage"),
-            _LAST_OCCURRED,
             *[clause.label(f"side_{name}") for name, clause in sides.items()],
         )
         .join(_CASE, _CASE.id == Referral.case_id)
@@ -173,7 +170,7 @@ _ACT_COLUMNS = tuple(c.name for c in ReferralAct.__table__.c)
 @functools.cache
 def _by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     statement, names = _with_sides(shape)
-    acts = aliased(ReferralAct, name="referral_act")  # (``_LAST_OCCURRED`` reads the table)
+    acts = aliased(ReferralAct, name="referral_act")
     statement = (
         statement.add_columns(*[getattr(acts, name).label(f"act_{name}") for name in _ACT_COLUMNS])
         .outerjoin(acts, acts.referral_id == Referral.id)
@@ -196,7 +193,6 @@ def _view(principal: Principal, row: Mapping[str, Any], names: tuple[str, ...]) 
         row["case_code"],
         row["case_track"],
         row["case_stage"],
-        row["last_occurred"],
         sides,
         actors_of(principal, sides),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -399,3 +400,46 @@ def test_a_large_export_streams_in_bounded_memory(h: Harness) -> None:
     # Ten times the events, the same memory: it follows the chunk, not the range.
     assert peak < 1.5 * small_peak, (peak, small_peak)
     assert peak < received / 4, (peak, received)
+
+
+def test_event_times_of_every_year_are_exported_as_they_were_committed(h: Harness) -> None:
+    """The export writes an event's time as the text the sequencer committed to (on PostgreSQL
+    the database makes it): unpadded years before 1000, microseconds, another zone turned to
+    UTC. A single character of difference would fail the leaf hash."""
+    ist = timezone(timedelta(hours=5, minutes=30))
+    times = [
+        datetime(5, 3, 1, 1, 2, 3, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(1000, 1, 1, tzinfo=UTC),
+        datetime(2026, 12, 4, 5, 30, 0, 7, tzinfo=ist),
+    ]
+    plain: dict[str, Any] = {
+        "actor_type": "system",
+        "roles": [],
+        "case_id": None,
+        "objects": [],
+        "changes": [],
+    }
+    rows = [{"id": uuid.uuid4(), "occurred_at": when, "action": "test.time", **plain} for when in times]
+
+    async def seed() -> None:
+        async with h.runtime.db.transaction() as session:
+            await session.execute(insert(AuditEvent), rows)
+
+    h.run(seed)
+    size = _sequence(h)
+    headers = _national(h)
+    _checkpoint(h, headers)
+    lines = _export(h, headers, 0, size)
+    written = {
+        line["event"]["id"]: line["event"]["occurred_at"]
+        for line in map(orjson.loads, lines[1:])
+        if line.get("event") and line["event"]["action"] == "test.time"
+    }
+    assert written == {
+        str(rows[0]["id"]): "5-03-01T01:02:03.000000Z",
+        str(rows[1]["id"]): "999-12-31T23:59:59.999999Z",
+        str(rows[2]["id"]): "1000-01-01T00:00:00.000000Z",
+        str(rows[3]["id"]): "2026-12-04T00:00:00.000007Z",
+    }
+    assert _verify(h, lines).ok
