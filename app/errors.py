@@ -69,9 +69,10 @@ def problem_response(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
-def invalid_field(field_name: str, kind: str, detail: str) -> Problem:
-    """A 422 about one field of the request body, in the shape of the validation errors."""
-    return Problem(422, detail, errors=[{"loc": ["body", field_name], "type": kind, "msg": detail}])
+def invalid_field(field_name: str, kind: str, detail: str, where: str = "body") -> Problem:
+    """A 422 about one field of the request (``where``: its body or its query), in the shape of
+    the validation errors."""
+    return Problem(422, detail, errors=[{"loc": [where, field_name], "type": kind, "msg": detail}])
 
 
 def not_found(what: str = "resource") -> Problem:

@@ -173,6 +173,12 @@ class Withheld:
 NOTHING_WITHHELD = Withheld(False, frozenset(), frozenset())
 
 
+def withholds_actor(reader: EventReader, actor_type: str | None) -> bool:
+    """Whether ``reader`` may not learn that an agency of ``actor_type`` acted on or read the
+    case: her shelter, to a reader that may not know where she is."""
+    return actor_type in _SAFETY_ACTORS and "placement" not in reader.case_fields
+
+
 def withheld(
     event: Mapping[str, Any], reader: EventReader | None, actor_type: str | None = None
 ) -> Withheld:
@@ -183,7 +189,7 @@ def withheld(
     history, the feed, the event search and the export."""
     if reader is None:
         return NOTHING_WITHHELD
-    actor = actor_type in _SAFETY_ACTORS and "placement" not in reader.case_fields
+    actor = withholds_actor(reader, actor_type)
     changes_of, objects_of = event.get("changes") or [], event.get("objects") or []
     if not actor and all(o.get("type") == "case" for o in objects_of):
         # Only the case named (the commonest event): the changes alone decide, and one of the

@@ -29,6 +29,13 @@ class EventRead(BaseModel):
             " may not read has `redacted: true` in place of its values."
         )
     )
+    actor_withheld: bool = Field(
+        False,
+        description=(
+            "True when the actor was the shelter holding her and the caller may not know where"
+            " she is: the actor's ids, roles and request id are then null or empty."
+        ),
+    )
 
 
 class AccessRead(BaseModel):
@@ -46,3 +53,10 @@ class AccessRead(BaseModel):
     purpose: str | None = Field(description="The stated purpose of an identity read.")
     fields: list[str] | None = Field(description="Identity fields asked for (names, not values).")
     request_id: str | None
+    actor_withheld: bool = Field(
+        False,
+        description=(
+            "True when the reader was the shelter holding her and the caller may not know where"
+            " she is: `principal_id`, `agency_id` and `request_id` are then null."
+        ),
+    )

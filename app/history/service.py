@@ -24,6 +24,7 @@ from app.access.events import (
     objects_to_check,
     reader_for,
     redacted,
+    withholds_actor,
 )
 from app.agencies.models import Agency
 from app.audit.access_log import access_entry
@@ -185,6 +186,10 @@ _ACCESS_COLUMNS = (
 )  # fmt: skip
 
 
+# What names the reader of an access-log row.
+_ACCESS_ACTOR = ("principal_id", "agency_id", "request_id")
+
+
 async def case_access_log(
     session: AsyncSession,
     runtime: Runtime,
@@ -206,12 +211,19 @@ async def case_access_log(
         raise Problem(403, "A case's access log is for its owning agency's supervisors and auditors.")
     documents = await session.execute(select(Document.id).where(Document.case_id == case_id))
     named = [str(case_id), *(str(d) for d in documents.scalars())]
-    statement = select(*[getattr(AccessLogEntry, c) for c in _ACCESS_COLUMNS]).where(
-        or_(
-            AccessLogEntry.object_id.in_(named),
-            AccessLogEntry.id.in_(
-                select(AccessLogCase.access_id).where(AccessLogCase.case_id == case_id)
-            ),
+    statement = (
+        select(
+            *[getattr(AccessLogEntry, c) for c in _ACCESS_COLUMNS],
+            Agency.type.label("agency_type"),
+        )
+        .outerjoin(Agency, Agency.id == AccessLogEntry.agency_id)
+        .where(
+            or_(
+                AccessLogEntry.object_id.in_(named),
+                AccessLogEntry.id.in_(
+                    select(AccessLogCase.access_id).where(AccessLogCase.case_id == case_id)
+                ),
+            )
         )
     )
     if after is not None:
@@ -223,6 +235,14 @@ async def case_access_log(
     rows, next_cursor = split_page(
         found, limit, lambda last: [last["occurred_at"].isoformat(), str(last["id"])]
     )
+    # Who read the case is withheld as an event's actor is: her shelter's reads do not tell a
+    # reader that may not know where she is which shelter holds her.
+    reader = reader_for(
+        principal, view.relations, assigned=view.assigned, family_complicity=view.family_complicity
+    )
+    for row in rows:
+        if withholds_actor(reader, row.pop("agency_type")):
+            row.update(dict.fromkeys(_ACCESS_ACTOR), actor_withheld=True)
     runtime.access_log.add(
         access_entry(
             principal,

@@ -46,7 +46,7 @@ from app.audit.models import AuditEvent
 from app.auth.current import CLOCK
 from app.auth.principal import Principal
 from app.db import AnySelect
-from app.errors import Problem
+from app.errors import invalid_field
 from app.history.service import invisible_objects
 from app.ledger import proofs
 from app.ledger.leaf import ACTOR, FIELDS, PLAIN, commit, event_document, part_nonce
@@ -81,10 +81,6 @@ def checkpoint_document(checkpoint: Checkpoint) -> dict[str, Any]:
     }
 
 
-def _invalid(name: str, message: str, kind: str) -> Problem:
-    return Problem(422, message, errors=[{"loc": ["query", name], "type": kind, "msg": message}])
-
-
 async def export_header(
     session: AsyncSession,
     runtime: Runtime,
@@ -96,12 +92,12 @@ async def export_header(
     """Check the range against the log and build the header (signing the checkpoint at ``end``
     if none exists: the caller's transaction stores it)."""
     if first >= end:
-        raise _invalid("from", "from is before to.", "empty_range")
+        raise invalid_field("from", "empty_range", "from must be less than to.", where="query")
     size = await tree_size(session)
     if end > size:
-        raise _invalid("to", f"The log has {size} sequenced events.", "beyond_log")
+        raise invalid_field("to", "beyond_log", f"The log has {size} sequenced events.", where="query")
     if consistent_with is not None and consistent_with > end:
-        raise _invalid("consistent_with", "A tree size at most to.", "beyond_range")
+        raise invalid_field("consistent_with", "beyond_range", "A tree size at most to.", where="query")
     checkpoint = await make_checkpoint(
         session, runtime.log_signer, runtime.settings.log_origin, runtime.now(), size=end
     )

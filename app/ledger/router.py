@@ -16,7 +16,7 @@ from app.auth.guard import GuardedRoute, require
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.deps import RuntimeDep, Session, WriteSession
-from app.errors import Problem
+from app.errors import Problem, invalid_field
 from app.ledger import proofs
 from app.ledger.export import b64, checkpoint_document
 from app.ledger.models import Checkpoint, LogLeaf
@@ -75,10 +75,8 @@ async def checkpoint(
 async def _bounded(session: AsyncSession, size: int) -> int:
     current = await tree_size(session)
     if size > current:
-        raise Problem(
-            422,
-            f"The log has {current} sequenced events.",
-            errors=[{"loc": ["query", "tree_size"], "type": "beyond_log", "msg": "Too large"}],
+        raise invalid_field(
+            "tree_size", "beyond_log", f"The log has {current} sequenced events.", where="query"
         )
     return current
 
@@ -92,11 +90,7 @@ async def inclusion(
 ) -> InclusionRead:
     """The audit path of event `seq` in the tree of `tree_size` events."""
     if seq >= tree_size:
-        raise Problem(
-            422,
-            "seq is a position within tree_size.",
-            errors=[{"loc": ["query", "seq"], "type": "outside_tree", "msg": "seq >= tree_size"}],
-        )
+        raise invalid_field("seq", "outside_tree", "seq is a position within tree_size.", where="query")
     await _bounded(session, tree_size)
     leaf = (await session.execute(select(LogLeaf.leaf_hash).where(LogLeaf.position == seq))).scalar_one()
     path, root_hash = await proofs.inclusion(session, seq, tree_size)
@@ -120,11 +114,7 @@ async def consistency(
 ) -> ConsistencyRead:
     """The proof that the tree of `second` events extends the tree of `first`."""
     if first > second:
-        raise Problem(
-            422,
-            "first is at most second.",
-            errors=[{"loc": ["query", "first"], "type": "after_second", "msg": "first > second"}],
-        )
+        raise invalid_field("first", "after_second", "first is at most second.", where="query")
     await _bounded(session, second)
     path, first_root, root_hash = await proofs.consistency(session, first, second)
     return ConsistencyRead(

@@ -74,6 +74,35 @@ def test_the_shelter_she_is_placed_in_is_not_named_to_those_who_may_not_know_it(
     assert shelter in str(_feed(h, seized.headers["member"]))
 
 
+def test_the_case_s_access_log_does_not_name_her_shelter_to_an_audit_office(h: Harness) -> None:
+    """Her shelter reading her case is in the access log; an audit office (no placement in its
+    field set) learns a shelter read it, not which; the owning agency's supervisor, who may know
+    where she is, sees which."""
+    seized = Seized(h, stage="produced")
+    assert seized.issue("placement").status_code == 201
+    read = h.client.get(f"/v1/cases/{seized.case.id}", headers=seized.headers["shelter"])
+    assert read.status_code == 200, read.text
+    shelter = str(seized.shelter.id)
+    auditor = h.auth(h.user(h.agency(AgencyType.AUDIT, "IN-MH"), Role.AUDITOR))
+
+    def access_log(headers: dict[str, str]) -> list[dict[str, Any]]:
+        response = h.client.get(f"/v1/cases/{seized.case.id}/access-log?limit=200", headers=headers)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    for_auditor = access_log(auditor)
+    assert shelter not in str(for_auditor)
+    withheld = [row for row in for_auditor if row["actor_withheld"]]
+    assert withheld, for_auditor
+    assert all(row["agency_id"] is None and row["principal_id"] is None for row in withheld)
+    assert all(row["principal_type"] == "user" for row in withheld)
+    for_owner = access_log(seized.headers["supervisor"])
+    by_shelter = [row for row in for_owner if row["agency_id"] == shelter]
+    assert by_shelter
+    assert not any(row["actor_withheld"] for row in for_owner)
+
+
 def test_a_referral_the_reader_may_not_see_is_not_in_its_history(h: Harness) -> None:
     police = h.agency(AgencyType.POLICE, "IN-MH")
     referred = Referred(h, type="counselling")
