@@ -7,6 +7,8 @@ so that two writers queue instead of one failing half-way with "database is lock
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,6 +76,19 @@ def utcnow() -> datetime:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def time_ordered_id() -> uuid.UUID:
+    """A UUIDv7 (RFC 9562 section 5.7): the Unix time in milliseconds, then 74 random bits. For
+    rows written in time order and never looked up by age from the id alone (audit events, acts):
+    their primary-key index grows at its right edge instead of on random pages of a large index,
+    as millions of rows accumulate. (Not for cases and people: an id should not date them.)"""
+    millis = time.time_ns() // 1_000_000
+    random_bits = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80 | (random_bits & ((1 << 80) - 1))
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # the RFC's variant
+    return uuid.UUID(int=value)
 
 
 def dialect_name(session: AsyncSession) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
 from app.context import request_id_var
-from app.db import utcnow
+from app.db import time_ordered_id, utcnow
 from app.ledger.leaf import NONCE_BYTES
 
 
@@ -149,7 +149,7 @@ def event_values(
     reduced (as ``record_event`` writes it; a write that must be one statement carries it)."""
     redacted = [entry for change in changes or [] if (entry := _redact(change)) is not None]
     return {
-        "id": uuid.uuid4(),
+        "id": time_ordered_id(),
         "occurred_at": utcnow(),
         "actor_type": actor.kind,
         "actor_id": actor.id,

@@ -53,7 +53,7 @@ from app.auth.principal import Principal
 from app.cases.models import Case
 from app.cases.service import get_case_row
 from app.cases.vocab import Stage, Track
-from app.db import AnySelect, UTCDateTime
+from app.db import AnySelect, UTCDateTime, time_ordered_id
 from app.documents.models import Document
 from app.driver import driver_of, fetch_rows
 from app.errors import Problem, invalid_field, not_found
@@ -541,7 +541,7 @@ def _move(
     if target in ENDED:
         changed["ended_at"] = occurred_at
     act = {
-        "id": uuid.uuid4(),
+        "id": time_ordered_id(),
         "referral_id": referral.id,
         "action": action.name,
         "from_status": referral.status,
