@@ -14,6 +14,7 @@ from app.auth.principal import Principal
 from app.changes.service import read_changes
 from app.deps import RuntimeDep, Session
 from app.history.schemas import EventRead
+from app.ledger.models import MAX_POSITION
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.responses import JSONAnswer
 
@@ -35,7 +36,11 @@ async def changes(
     principal: Follower,
     after: Annotated[
         int,
-        Query(ge=-1, description="The log position read up to; -1 (the default) from the start."),
+        Query(
+            ge=-1,
+            le=MAX_POSITION,
+            description="The log position read up to; -1 (the default) from the start.",
+        ),
     ] = -1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Response:

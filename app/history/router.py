@@ -18,6 +18,7 @@ from app.deps import RuntimeDep, Session, WriteSession
 from app.history import service
 from app.history.schemas import AccessRead, EventRead
 from app.ledger import export
+from app.ledger.models import MAX_POSITION
 from app.pagination import CursorQuery, LimitQuery, Page, set_link_header
 from app.responses import JSONAnswer
 
@@ -100,11 +101,17 @@ async def audit_export(
     runtime: RuntimeDep,
     session: WriteSession,
     principal: Auditor,
-    first: Annotated[int, Query(alias="from", ge=0, description="The first position.")],
-    end: Annotated[int, Query(alias="to", ge=1, description="The position after the last.")],
+    first: Annotated[int, Query(alias="from", ge=0, le=MAX_POSITION, description="The first position.")],
+    end: Annotated[
+        int, Query(alias="to", ge=1, le=MAX_POSITION, description="The position after the last.")
+    ],
     consistent_with: Annotated[
         int | None,
-        Query(ge=1, description="The tree size of a checkpoint you kept: a consistency proof to it."),
+        Query(
+            ge=1,
+            le=MAX_POSITION,
+            description="The tree size of a checkpoint you kept: a consistency proof to it.",
+        ),
     ] = None,
 ) -> StreamingResponse:
     """The sequenced events in [from, to) with the checkpoint signed at `to`, the subtree hashes

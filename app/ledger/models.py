@@ -16,6 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 
+# The largest position or tree size a request may name: what the BIGINT columns hold (and what
+# an answer's JSON integer carries). Beyond it a parameter is refused as invalid, not looked up.
+MAX_POSITION = 2**63 - 1
+
 
 class LogLeaf(Base):
     __tablename__ = "log_leaves"

@@ -19,7 +19,7 @@ from app.deps import RuntimeDep, Session, WriteSession
 from app.errors import Problem, invalid_field
 from app.ledger import proofs
 from app.ledger.export import b64, checkpoint_document
-from app.ledger.models import Checkpoint, LogLeaf
+from app.ledger.models import MAX_POSITION, Checkpoint, LogLeaf
 from app.ledger.sequencer import latest_checkpoint, make_checkpoint, tree_size
 
 router = APIRouter(tags=["audit"], route_class=GuardedRoute)
@@ -85,8 +85,8 @@ async def _bounded(session: AsyncSession, size: int) -> int:
 async def inclusion(
     session: Session,
     principal: Auditor,
-    seq: Annotated[int, Query(ge=0, description="The event's position.")],
-    tree_size: Annotated[int, Query(ge=1)],
+    seq: Annotated[int, Query(ge=0, le=MAX_POSITION, description="The event's position.")],
+    tree_size: Annotated[int, Query(ge=1, le=MAX_POSITION)],
 ) -> InclusionRead:
     """The audit path of event `seq` in the tree of `tree_size` events."""
     if seq >= tree_size:
@@ -109,8 +109,8 @@ async def inclusion(
 async def consistency(
     session: Session,
     principal: Auditor,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+    second: Annotated[int, Query(ge=1, le=MAX_POSITION)],
 ) -> ConsistencyRead:
     """The proof that the tree of `second` events extends the tree of `first`."""
     if first > second:

@@ -151,6 +151,14 @@ def test_the_order_of_checks(h: Harness) -> None:
     reader = h.auth(h.user(h.agency(AgencyType.NGO, "IN-MH"), Role.CASEWORKER))
     assert h.client.get("/v1/changes?after=-2", headers=reader).status_code == 422
     assert h.client.get("/v1/changes?after=x", headers=reader).status_code == 422
+    # A position beyond what the log's columns hold is invalid, not a 500 (an answer could not
+    # carry it back as `next_after`); the largest one is simply past the end.
+    beyond = h.client.get(f"/v1/changes?after={2**63}", headers=reader)
+    assert beyond.status_code == 422, beyond.text
+    assert beyond.json()["errors"][0]["loc"] == ["query", "after"]
+    last = h.client.get(f"/v1/changes?after={2**63 - 1}", headers=reader)
+    assert last.status_code == 200, last.text
+    assert last.json() == {"items": [], "next_after": 2**63 - 1, "caught_up": True}
 
 
 def test_a_poller_under_concurrent_writes_sees_every_visible_event_once(h: Harness) -> None:
