@@ -469,7 +469,10 @@ async def _last_occurred(session: AsyncSession, claim_id: uuid.UUID) -> datetime
 
 
 async def _not_before_last(session: AsyncSession, claim_id: uuid.UUID, occurred_at: datetime) -> None:
-    previous = await _last_occurred(session, claim_id)
+    _in_order(await _last_occurred(session, claim_id), occurred_at)
+
+
+def _in_order(previous: datetime | None, occurred_at: datetime) -> None:
     if previous is not None and occurred_at < previous:
         raise invalid_field("occurred_at", "out_of_order", "An act cannot precede the one before it.")
 
@@ -490,7 +493,7 @@ async def _move(
     claim = view.claim
     # Read before the UPDATE: the session brings the loaded row up to date when it runs.
     before_status, before_version = claim.status, claim.version
-    await _not_before_last(session, claim.id, occurred_at)
+    previous = await _last_occurred(session, claim.id)
     now = runtime.now()
     changed = {**values, "status": target.value, "version": before_version + 1, "updated_at": now}
     if target in ENDED:
@@ -507,6 +510,11 @@ async def _move(
     if cast(CursorResult[Any], result).rowcount != 1:
         await session.refresh(claim)
         raise _conflict("Someone acted on the claim at the same moment.", principal, view)
+    # Judged only once the UPDATE hit: an act a concurrent winner had just recorded would make the
+    # loser's act look out of order (422) when it is late (409). Had anyone acted since the read,
+    # the UPDATE would have missed, so ``previous`` is still the last act. A 422 here rolls the
+    # UPDATE back with the request.
+    _in_order(previous, occurred_at)
     session.add(
         CompensationClaimAct(
             claim_id=claim.id,

@@ -426,8 +426,6 @@ async def _move(
     # Read before the UPDATE: the session brings the loaded row up to date when it runs.
     before_status, before_version = transfer.status, transfer.version
     previous = await _last_occurred(session, transfer.id)
-    if previous is not None and occurred_at < previous:
-        raise invalid_field("occurred_at", "out_of_order", "An act cannot precede the one before it.")
     now = runtime.now()
     changed = {
         **(values or {}),
@@ -448,6 +446,12 @@ async def _move(
     )
     if cast(CursorResult[Any], result).rowcount != 1:
         raise await _lost_race(session, principal, view, now)
+    # Judged only once the UPDATE hit: an act a concurrent winner had just recorded would make the
+    # loser's act look out of order (422) when it is late (409). Had anyone acted since the read,
+    # the UPDATE would have missed, so ``previous`` is still the last act. A 422 here rolls the
+    # UPDATE back with the request.
+    if previous is not None and occurred_at < previous:
+        raise invalid_field("occurred_at", "out_of_order", "An act cannot precede the one before it.")
     session.add(
         TransferAct(
             transfer_id=transfer.id,

@@ -137,8 +137,13 @@ def test_an_act_cannot_precede_the_one_before_it(h: Harness) -> None:
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"] == ["body", "occurred_at"]
     assert claimed.decide(occurred_at=(made + timedelta(minutes=5)).isoformat()).status_code == 201
+    claim = "SELECT status, version, amount_disbursed_paise FROM compensation_claims"
+    before = h.sql(claim)[0]
     refused = claimed.post("disburse", body={"amount_paise": 1, "occurred_at": made.isoformat()})
     assert refused.status_code == 422
+    assert refused.json()["errors"][0]["type"] == "out_of_order"
+    # Checked after the guarded UPDATE took the claim: the refusal rolls it back.
+    assert h.sql(claim)[0] == before
     assert h.sql("SELECT count(*) FROM compensation_claim_acts")[0][0] == 2
 
 

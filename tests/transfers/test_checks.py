@@ -4,6 +4,7 @@ wrong moment 409 with what it may do now; and a refused request changes nothing.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -131,6 +132,19 @@ def test_a_stale_if_match_is_412_after_the_visibility_checks(h: Harness) -> None
     moved = h.client.post(url, json=body, headers=current)
     assert moved.status_code == 200
     assert moved.headers["ETag"] == '"2"'
+
+
+def test_an_act_dated_before_the_one_before_it_is_422_and_changes_nothing(h: Harness) -> None:
+    """Checked once the guarded UPDATE holds the transfer (so that a loser of a race is told 409,
+    not this): the refusal rolls the UPDATE back."""
+    world = World(h).to("draft")
+    before = _snapshot(h, world)
+    early = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    body = {**world.body_for("request-consultation"), "occurred_at": early}
+    refused = world.post("request-consultation", body=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["type"] == "out_of_order"
+    assert _snapshot(h, world) == before
 
 
 def test_request_errors_come_before_the_object(h: Harness) -> None:
