@@ -55,7 +55,9 @@ def _typed(value: Any, kind: type) -> Any:
     try:
         if kind is str and isinstance(value, str):
             return value
-        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        # An int must fit the BIGINT column it is compared with: a larger one would fail the
+        # query (a 500), not name a place in the list.
+        if kind is int and isinstance(value, int) and not isinstance(value, bool) and _bigint(value):
             return value
         if kind is uuid.UUID and isinstance(value, str):
             return uuid.UUID(value)
@@ -66,6 +68,10 @@ def _typed(value: Any, kind: type) -> Any:
     except ValueError as exc:
         raise _bad_cursor() from exc
     raise _bad_cursor()
+
+
+def _bigint(value: int) -> bool:
+    return -(2**63) <= value < 2**63
 
 
 def _bad_cursor() -> Problem:

@@ -179,6 +179,11 @@ def withholds_actor(reader: EventReader, actor_type: str | None) -> bool:
     return actor_type in _SAFETY_ACTORS and "placement" not in reader.case_fields
 
 
+def withheld_actor_types(reader: EventReader) -> frozenset[str]:
+    """The acting agencies' types whose acts on a case ``reader`` sees unattributed."""
+    return frozenset(kind for kind in _SAFETY_ACTORS if withholds_actor(reader, kind))
+
+
 def withheld(
     event: Mapping[str, Any], reader: EventReader | None, actor_type: str | None = None
 ) -> Withheld:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, or_, select, tuple_
+from sqlalchemy import BigInteger, Integer, and_, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.binds import caller_params
@@ -24,6 +24,7 @@ from app.access.events import (
     objects_to_check,
     reader_for,
     redacted,
+    withheld_actor_types,
     withholds_actor,
 )
 from app.agencies.models import Agency
@@ -153,25 +154,36 @@ async def search_events(
     """Sequenced events in the audit office's scope (``audit_scope``), in log order, filtered by
     acting agency, actor, action, case and a time range [from, to) of ``occurred_at``. Events of
     a case are redacted to the office's field set; events of no case are shown as recorded."""
+    # An audit office holds one relation to every case it sees: one reader serves the page.
+    of_case = reader_for(principal, {"auditor"}, assigned=False, family_complicity=True)
     statement = sequenced_events().where(audit_scope(principal))
     params: dict[str, Any] = {}
     for name, column in _EQUAL.items():
         if filters.get(name) is not None:
             statement = statement.where(column == bindparam(f"f_{name}"))
             params[f"f_{name}"] = filters[name]
+    unattributed = withheld_actor_types(of_case)
+    if unattributed and (filters.get("agency_id") is not None or filters.get("actor_id") is not None):
+        # Searching by who acted finds no act the page would show unattributed: otherwise
+        # asking for a shelter's acts on a case would tell which shelter holds her.
+        statement = statement.where(
+            or_(
+                AuditEvent.case_id.is_(None),
+                Agency.type.is_(None),
+                and_(*[Agency.type != kind for kind in sorted(unattributed)]),
+            )
+        )
     if filters.get("occurred_from") is not None:
         statement = statement.where(AuditEvent.occurred_at >= bindparam("f_from"))
         params["f_from"] = filters["occurred_from"]
     if filters.get("occurred_to") is not None:
         statement = statement.where(AuditEvent.occurred_at < bindparam("f_to"))
         params["f_to"] = filters["occurred_to"]
-    statement = statement.where(LogLeaf.position > bindparam("f_after", type_=Integer())).limit(
+    statement = statement.where(LogLeaf.position > bindparam("f_after", type_=BigInteger())).limit(
         bindparam("f_limit", type_=Integer())
     )
     params |= {"f_after": _after(cursor), "f_limit": limit + 1}
     rows, next_cursor = _page(await rows_checked(session, principal, statement, params), limit)
-    # An audit office holds one relation to every case it sees: one reader serves the page.
-    of_case = reader_for(principal, {"auditor"}, assigned=False, family_complicity=True)
     items = await shown(
         session, principal, rows, lambda row: of_case if row["case_id"] is not None else None
     )

@@ -103,6 +103,50 @@ def test_the_case_s_access_log_does_not_name_her_shelter_to_an_audit_office(h: H
     assert not any(row["actor_withheld"] for row in for_owner)
 
 
+def test_an_audit_office_cannot_find_her_shelter_by_searching_for_its_acts(h: Harness) -> None:
+    """The event search shows a shelter's acts on her case unattributed to an audit office; a
+    search by the shelter's id (or its user's) must not find them either, or the answer would
+    say which shelter holds her."""
+    seized = Seized(h, stage="produced")
+    assert seized.issue("placement").status_code == 201
+    note = h.client.post(
+        f"/v1/cases/{seized.case.id}/notes",
+        json={"sensitivity": "general", "body": "Settled in."},
+        headers=seized.headers["shelter"],
+    )
+    assert note.status_code == 201, note.text
+    _sequence(h)
+    auditor = h.auth(h.user(h.agency(AgencyType.AUDIT, "IN-MH"), Role.AUDITOR))
+
+    def search(**params: Any) -> list[dict[str, Any]]:
+        answer = h.client.get(
+            "/v1/audit/events", params={"case_id": str(seized.case.id), **params}, headers=auditor
+        )
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    everything = search()
+    assert [e["actor_withheld"] for e in everything if e["action"] == "case.note_added"] == [True]
+    assert search(agency_id=str(seized.shelter.id)) == []
+    assert search(actor_id=str(seized.users["shelter"].id)) == []
+    # Those the search may attribute are still found by who acted.
+    by_member = search(actor_id=str(seized.users["member"].id))
+    assert [e["action"] for e in by_member] == ["order.issued"]
+
+
+def test_a_forged_cursor_beyond_a_bigint_is_422(h: Harness) -> None:
+    import base64
+
+    seized = Seized(h, stage="produced")
+    auditor = h.auth(h.user(h.agency(AgencyType.AUDIT, "IN-MH"), Role.AUDITOR))
+    huge = base64.urlsafe_b64encode(f"[{2**70}]".encode()).decode().rstrip("=")
+    for url in (f"/v1/cases/{seized.case.id}/history", "/v1/audit/events"):
+        answer = h.client.get(url, params={"cursor": huge}, headers=auditor)
+        assert answer.status_code == 422, (url, answer.text)
+        assert answer.json()["errors"][0]["type"] == "cursor_invalid"
+
+
 def test_a_referral_the_reader_may_not_see_is_not_in_its_history(h: Harness) -> None:
     police = h.agency(AgencyType.POLICE, "IN-MH")
     referred = Referred(h, type="counselling")
