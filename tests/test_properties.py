@@ -33,11 +33,23 @@ def test_unknown_state_codes_are_refused(text: str) -> None:
         normalise_state(text)
 
 
+BIGINTS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
 @BOUNDED
-@given(st.lists(st.one_of(st.text(max_size=40), st.integers(), st.uuids().map(str)), max_size=3))
+@given(st.lists(st.one_of(st.text(max_size=40), BIGINTS, st.uuids().map(str)), max_size=3))
 def test_cursors_round_trip(values: list[object]) -> None:
     kinds = [int if isinstance(v, int) else str for v in values]
     assert decode_cursor(encode_cursor(values), *kinds) == values
+
+
+@BOUNDED
+@given(st.one_of(st.integers(min_value=2**63), st.integers(max_value=-(2**63) - 1)))
+def test_a_cursor_integer_beyond_a_bigint_is_422(value: int) -> None:
+    # It would be compared with a BIGINT column: the query would fail, a 500.
+    with pytest.raises(Problem) as refused:
+        decode_cursor(encode_cursor([value]), int)
+    assert refused.value.status_code == 422
 
 
 @BOUNDED
