@@ -38,7 +38,8 @@ def _feed(h: Harness, headers: dict[str, str]) -> list[dict[str, Any]]:
             return seen
 
 
-def test_the_shelter_she_is_placed_in_is_not_named_to_those_who_may_not_know_it(h: Harness) -> None:
+def _placed_and_noted_by_her_shelter(h: Harness) -> Seized:
+    """A child placed in a shelter by order, the shelter then adding a note; sequenced."""
     seized = Seized(h, stage="produced")
     placed = seized.issue("placement")
     assert placed.status_code == 201, placed.text
@@ -49,6 +50,11 @@ def test_the_shelter_she_is_placed_in_is_not_named_to_those_who_may_not_know_it(
     )
     assert note.status_code == 201, note.text
     _sequence(h)
+    return seized
+
+
+def test_the_shelter_she_is_placed_in_is_not_named_to_those_who_may_not_know_it(h: Harness) -> None:
+    seized = _placed_and_noted_by_her_shelter(h)
     shelter = str(seized.shelter.id)
     commission = h.auth(h.user(h.agency(AgencyType.COMMISSION, "IN-MH"), Role.COMMISSION_OFFICER))
     auditor = h.auth(h.user(h.agency(AgencyType.AUDIT, "IN-MH"), Role.AUDITOR))
@@ -107,15 +113,7 @@ def test_an_audit_office_cannot_find_her_shelter_by_searching_for_its_acts(h: Ha
     """The event search shows a shelter's acts on her case unattributed to an audit office; a
     search by the shelter's id (or its user's) must not find them either, or the answer would
     say which shelter holds her."""
-    seized = Seized(h, stage="produced")
-    assert seized.issue("placement").status_code == 201
-    note = h.client.post(
-        f"/v1/cases/{seized.case.id}/notes",
-        json={"sensitivity": "general", "body": "Settled in."},
-        headers=seized.headers["shelter"],
-    )
-    assert note.status_code == 201, note.text
-    _sequence(h)
+    seized = _placed_and_noted_by_her_shelter(h)
     auditor = h.auth(h.user(h.agency(AgencyType.AUDIT, "IN-MH"), Role.AUDITOR))
 
     def search(**params: Any) -> list[dict[str, Any]]:
