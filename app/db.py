@@ -74,6 +74,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The range of a BIGINT column (PostgreSQL; SQLite's INTEGER holds the same): a value from a
+# request compared with one must lie within it, or the query fails instead of finding nothing.
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
+from app.db import BIGINT_MAX, BIGINT_MIN
 from app.errors import Problem
 
 T = TypeVar("T")
@@ -57,7 +58,12 @@ def _typed(value: Any, kind: type) -> Any:
             return value
         # An int must fit the BIGINT column it is compared with: a larger one would fail the
         # query (a 500), not name a place in the list.
-        if kind is int and isinstance(value, int) and not isinstance(value, bool) and _bigint(value):
+        if (
+            kind is int
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+            and BIGINT_MIN <= value <= BIGINT_MAX
+        ):
             return value
         if kind is uuid.UUID and isinstance(value, str):
             return uuid.UUID(value)
@@ -68,10 +74,6 @@ def _typed(value: Any, kind: type) -> Any:
     except ValueError as exc:
         raise _bad_cursor() from exc
     raise _bad_cursor()
-
-
-def _bigint(value: int) -> bool:
-    return -(2**63) <= value < 2**63
 
 
 def _bad_cursor() -> Problem:

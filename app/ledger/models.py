@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import BIGINT_MAX, Base
 
 # The largest position or tree size a request may name: what the BIGINT columns hold (and what
 # an answer's JSON integer carries). Beyond it a parameter is refused as invalid, not looked up.
-MAX_POSITION = 2**63 - 1
+MAX_POSITION = BIGINT_MAX
 
 
 class LogLeaf(Base):
