@@ -69,7 +69,12 @@ _CURRENT = {kind: _current_clause(kind) for kind in ("user", "client")}
 
 def principal_is_current(principal: Principal) -> ColumnElement[bool]:
     """The check for this principal's kind; execute it with ``current_params``."""
-    return _CURRENT[principal.kind]
+    return principal_is_current_for(principal.kind)
+
+
+def principal_is_current_for(kind: str) -> ColumnElement[bool]:
+    """The check for a principal kind, for a statement built once per principal shape."""
+    return _CURRENT[kind]
 
 
 S = TypeVar("S", bound=Select[Any])

@@ -100,7 +100,8 @@ def test_losing_the_conditional_update_is_409_and_applies_nothing(
 ) -> None:
     """The loser's path itself: another action lands between this request's read and its
     UPDATE (simulated in the request's own transaction, so it runs the same on both databases:
-    on SQLite the real race is settled earlier, by BEGIN IMMEDIATE)."""
+    on SQLite the real race is settled earlier, by BEGIN IMMEDIATE). A decline: on PostgreSQL
+    an accept is read and written in one statement (``test_accept_at_once``)."""
     from sqlalchemy import update
 
     from app.referrals.models import Referral
@@ -116,24 +117,25 @@ def test_losing_the_conditional_update_is_409_and_applies_nothing(
         )
 
     _after_the_read(monkeypatch, someone_else_first)
-    lost = referred.post("accept")
+    lost = referred.post("decline")
     assert lost.status_code == 409, lost.text
     # The referral as the winner left it: withdrawn, nothing left to do.
     assert lost.json()["allowed_actions"] == []
     monkeypatch.undo()
-    # And the whole request rolled back: the simulated winner too; the accept never happened.
+    # And the whole request rolled back: the simulated winner too; the decline never happened.
     assert h.sql("SELECT status, version FROM referrals")[0] == ("requested", 1)
-    assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'accept'")[0][0] == 0
-    assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.accepted'")[0][0] == 0
+    assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'decline'")[0][0] == 0
+    assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.declined'")[0][0] == 0
 
 
 @pytest.mark.postgres
 def test_losing_to_an_action_committed_in_between_is_409_and_writes_nothing(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On PostgreSQL an action is read, then written in one statement on the driver: another
-    action committed in between (for real, in its own transaction) leaves the guarded UPDATE
-    without a row, and the act and the event of the statement are not written either."""
+    """On PostgreSQL an action (but the common accept) is read, then written in one statement
+    on the driver: another action committed in between (for real, in its own transaction)
+    leaves the guarded UPDATE without a row, and the act and the event of the statement are
+    not written either."""
     from sqlalchemy import update
 
     from app.referrals.models import Referral
@@ -150,10 +152,10 @@ def test_losing_to_an_action_committed_in_between_is_409_and_writes_nothing(
             )
 
     _after_the_read(monkeypatch, withdrawn_meanwhile)
-    lost = referred.post("accept")
+    lost = referred.post("decline")
     assert lost.status_code == 409, lost.text
     assert lost.json()["allowed_actions"] == []
     monkeypatch.undo()
     assert h.sql("SELECT status, version FROM referrals")[0] == ("withdrawn", 2)
-    assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'accept'")[0][0] == 0
-    assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.accepted'")[0][0] == 0
+    assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'decline'")[0][0] == 0
+    assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.declined'")[0][0] == 0
