@@ -6,11 +6,10 @@
 
 For each data size: (re)creates the database ``homecoming_bench``, migrates and seeds it, starts the
 API and the reference (one worker each, pinned to core 0), then for each scenario runs
-``wrk -t1 -c32`` (pinned to core 1, with PostgreSQL) against both, alternating, three times each;
-then drives S1 on the API at a fixed rate (70% of its saturation) with the open-loop generator
-(three runs, medians),
-and EXPLAINs S2's query. Prints one table of medians with the ratio API / reference, and writes
-everything, with versions and the machine, to bench/results/.
+``wrk -t1 -c32`` (pinned to core 1; PostgreSQL is not pinned) against both, alternating, three
+times each; then drives S1 on the API at a fixed rate (70% of its saturation) with the open-loop
+generator (three runs, medians), and EXPLAINs S2's query. Prints one table of medians with the
+ratio API / reference, and writes everything, with versions and the machine, to bench/results/.
 
 Scenarios (the API with every security feature on: bearer token, currency check, visibility
 predicate, field set, access log):

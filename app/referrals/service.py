@@ -7,6 +7,10 @@ may do now. Accepting an adult's home verification moves her case to ``home_veri
 the same transaction (on the stage and version the case was read at), and withdrawing it moves
 the case back; one audit event names both. Nothing is half-applied: any failure rolls back the
 whole request.
+
+On PostgreSQL the common accept is read, checked and written in one statement
+(``statements.accept_at_once``); whatever that statement does not let through, it leaves
+untouched for the read-then-write path every other action takes, which decides the answer.
 """
 
 from __future__ import annotations
