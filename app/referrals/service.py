@@ -9,7 +9,7 @@ the case back; one audit event names both. Nothing is half-applied: any failure 
 whole request.
 
 On PostgreSQL the common accept is read, checked and written in one statement
-(``statements.accept_at_once``); whatever that statement does not let through, it leaves
+(``statements_pg.accept_at_once``); whatever that statement does not let through, it leaves
 untouched for the read-then-write path every other action takes, which decides the answer.
 """
 
@@ -56,7 +56,7 @@ from app.documents.models import Document
 from app.driver import driver_of, fetch_rows
 from app.errors import Problem, invalid_field, not_found
 from app.pagination import decode_cursor, split_page
-from app.referrals import schemas, statements
+from app.referrals import schemas, statements, statements_pg
 from app.referrals.models import Referral, ReferralAct
 from app.referrals.policy import (
     ACTIONS,
@@ -548,7 +548,7 @@ async def _accept_at_once(
     data: schemas.Act,
     expected: int | None,
 ) -> ReferralView | None:
-    """The common accept in one statement on PostgreSQL (``statements.accept_at_once``): read,
+    """The common accept in one statement on PostgreSQL (``statements_pg.accept_at_once``): read,
     checked and written in one round trip instead of two, accept being the hottest action.
     None when it wrote nothing, for whatever reason: the caller then takes the read-then-write
     path, which finds the reason and answers it in DOMAIN.md section 5's order (or accepts,
@@ -566,7 +566,7 @@ async def _accept_at_once(
     )
     # Its case and objects come from the row, in the statement.
     event = event_values(EventActor.of(principal), f"referral.{action.event}", [], changes)
-    statement, names = statements.accept_at_once(shape, expected is not None)
+    statement, names = statements_pg.accept_at_once(shape, expected is not None)
     params = {
         **current_params(principal, session_now(session)),
         "referral_id": referral_id,
@@ -578,7 +578,7 @@ async def _accept_at_once(
         **{f"e_{k}": v for k, v in event.items()},
     }
     rows = await driver.fetch(statement, params)
-    assert rows is not None  # the statement has no parameter rendered per execution
+    # None: the driver's pool is not running (starting, or shutting down); the session will do.
     if not rows or rows[0]["moved"] != 1:
         return None
     # A row came back only if the token was current (the check is one of the conditions).
@@ -616,7 +616,7 @@ async def _apply(
             **{f"a_{k}": v for k, v in move.act.items()},
             **{f"e_{k}": v for k, v in row.items()},
         }
-        found = await driver.fetch(statements.move_statement(tuple(move.values)), params)
+        found = await driver.fetch(statements_pg.move_statement(tuple(move.values)), params)
         assert found is not None  # the statement has no parameter rendered per execution
         hit = found[0]["moved"] == 1
     else:

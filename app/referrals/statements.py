@@ -1,51 +1,30 @@
-"""The SQL of a referral's reads and writes, built once per principal shape (or per set of changed
-columns) and bound per request: ``app.referrals.service`` decides, these statements carry it out.
-
-A read by id brings the referral, the caller's sides, its case's code, track and stage, and its
-acts, in one statement. An action's write is one statement on PostgreSQL (the guarded UPDATE, its
-act and its audit event). An accept, the hottest action, can be read and written in one
-statement (``accept_at_once``): every check it passes is a condition of its UPDATE.
+"""The SQL of a referral's reads, built once per principal shape and bound per request, on both
+databases: a read by id brings the referral, the caller's sides, its case's code, track and
+stage, and its acts, in one statement. The writes only PostgreSQL speaks are in
+``app.referrals.statements_pg``.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    String,
-    Table,
     Uuid,
-    and_,
     bindparam,
-    cast,
-    exists,
-    func,
-    insert,
-    literal_column,
-    not_,
-    or_,
     select,
-    update,
 )
 from sqlalchemy.orm import aliased
 
 from app.access.cases import Shape
 from app.access.referrals import sides_of, visible_of
-from app.audit.models import AuditEvent
-from app.auth.current import principal_is_current_for
 from app.cases.models import Case
-from app.cases.vocab import Track
 from app.db import AnySelect
 from app.referrals.models import Referral, ReferralAct
-from app.referrals.policy import HOME_VERIFIABLE, NOT_OPEN, ReferralType, Side, Status
 
 # The case's code and track ride along with the referral: all a receiving agency sees of the
 # case until it accepts. (An alias, so that the visibility's own subqueries on ``cases`` stay
 # subqueries of their own rather than correlating with this join.)
-_CASE = aliased(Case, name="referred_case")
+REFERRED_CASE = aliased(Case, name="referred_case")
 
 REFERRAL_COLUMNS = tuple(c.name for c in Referral.__table__.c)
 # A referral's acts ride along with it, a row each (its columns repeated): one statement reads
@@ -60,12 +39,12 @@ def with_sides(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     statement: AnySelect = (
         select(
             *Referral.__table__.c,
-            _CASE.code.label("case_code"),
-            _CASE.track.label("case_track"),
-            _CASE.stage.label("case_stage"),
+            REFERRED_CASE.code.label("case_code"),
+            REFERRED_CASE.track.label("case_track"),
+            REFERRED_CASE.stage.label("case_stage"),
             *[clause.label(f"side_{name}") for name, clause in sides.items()],
         )
-        .join(_CASE, _CASE.id == Referral.case_id)
+        .join(REFERRED_CASE, REFERRED_CASE.id == Referral.case_id)
         .where(visible_of(shape))
     )
     return statement, tuple(sides)
@@ -89,135 +68,3 @@ def by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
 def by_ids(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     statement, names = with_sides(shape)
     return statement.where(Referral.id.in_(bindparam("referral_ids", expanding=True))), names
-
-
-@functools.cache
-def move_statement(names: tuple[str, ...]) -> AnySelect:
-    """An action's writes as one PostgreSQL statement: the guarded UPDATE, and the act and the
-    audit event inserted only if it hit (data-modifying CTEs run whether or not the query reads
-    them). Its answer is the number of referrals moved, 0 or 1. One statement per set of
-    changed columns, its values bound (``m_`` the guard, ``v_`` the new values, ``a_`` the act,
-    ``e_`` the event)."""
-    referrals: Table = Referral.__table__  # type: ignore[assignment]
-    moved = (
-        update(referrals)
-        .where(
-            referrals.c.id == bindparam("m_id", type_=Uuid()),
-            referrals.c.status == bindparam("m_status", type_=String()),
-            referrals.c.version == bindparam("m_version", type_=Integer()),
-        )
-        .values({name: bindparam(f"v_{name}", type_=referrals.c[name].type) for name in names})
-        .returning(referrals.c.id)
-        .cte("moved")
-    )
-    hit = exists(select(moved.c.id))
-    act = _insert_if(ReferralAct.__table__, "a_", hit).cte("act")
-    event = _insert_if(AuditEvent.__table__, "e_", hit).cte("event")
-    return select(func.count().label("moved")).select_from(moved).add_cte(act, event)
-
-
-def _insert_if(table: Any, prefix: str, condition: ColumnElement[bool]) -> Any:
-    columns = list(table.c)
-    row = select(*[bindparam(f"{prefix}{c.name}", type_=c.type) for c in columns]).where(condition)
-    return insert(table).from_select([c.name for c in columns], row)
-
-
-def _accepted_at_once() -> list[ColumnElement[bool]]:
-    """What an accept needs of the referral and its case, besides being visible and the caller
-    its receiving side: still requested, its case open, no case to move with it (an adult's home
-    verification from custody moves her case: that accept takes the read-then-write path, which
-    reads the case in the request's transaction), and no act after the one it records."""
-    later_act = exists(
-        select(ReferralAct.id).where(
-            ReferralAct.referral_id == Referral.id,
-            ReferralAct.occurred_at > bindparam("m_occurred_at", type_=ReferralAct.occurred_at.type),
-        )
-    )
-    moves_case = and_(
-        Referral.type == ReferralType.HOME_VERIFICATION.value,
-        _CASE.track == Track.ADULT.value,
-        or_(*[_CASE.stage == stage.value for stage in sorted(HOME_VERIFIABLE)]),
-    )
-    return [
-        Referral.status == Status.REQUESTED.value,
-        *[_CASE.stage != stage.value for stage in sorted(NOT_OPEN)],
-        not_(moves_case),
-        not_(later_act),
-    ]
-
-
-@functools.cache
-def accept_at_once(shape: Shape, if_match: bool) -> tuple[AnySelect, tuple[str, ...]]:
-    """An accept that every check lets through, as one PostgreSQL statement: the read by id (with
-    the token's currency check, the visibility predicate and the caller's sides) narrowed to the
-    referrals this caller may accept now (``target``), the guarded UPDATE of that row, its act
-    and its audit event (whose case comes from the row), and the referral as it was read, with
-    its acts, as the answer. Every data-modifying CTE sees the statement's one snapshot, so the
-    acts read are those before this one.
-
-    No row, or ``moved`` 0, means nothing was written: some check did not pass (or another
-    action won the row between the read and the UPDATE), and the caller takes the read-then-
-    write path, which names the reason in the order of DOMAIN.md section 5. Parameters: the
-    caller's (``current_params``), ``referral_id``, ``m_version`` (with ``if_match``),
-    ``m_occurred_at``, ``v_status``, ``v_updated_at``, the act's ``a_`` and the event's ``e_``
-    (all but its case and objects). Only for a shape that can stand on the receiving side."""
-    statement, names = with_sides(shape)
-    conditions = [
-        Referral.id == bindparam("referral_id", type_=Uuid()),
-        sides_of(shape)[Side.RECEIVING],
-        principal_is_current_for(shape.kind),
-        *_accepted_at_once(),
-    ]
-    if if_match:
-        conditions.append(Referral.version == bindparam("m_version", type_=Integer()))
-    target = statement.where(*conditions).cte("target")
-
-    referrals: Table = Referral.__table__  # type: ignore[assignment]
-    moved = (
-        update(referrals)
-        .where(
-            referrals.c.id == target.c.id,
-            referrals.c.status == target.c.status,
-            referrals.c.version == target.c.version,
-        )
-        .values(
-            status=bindparam("v_status", type_=String()),
-            version=target.c.version + 1,
-            updated_at=bindparam("v_updated_at", type_=referrals.c.updated_at.type),
-        )
-        .returning(referrals.c.id, referrals.c.case_id)
-        .cte("moved")
-    )
-    act = _insert_if(ReferralAct.__table__, "a_", exists(select(moved.c.id))).cte("act")
-
-    # The event's case and objects come from the moved row (the request names only the
-    # referral); they are what ``app.referrals.service._objects`` names.
-    def ref(kind: str, column: Any) -> Any:
-        return func.json_build_object(
-            literal_column("'type'"), literal_column(f"'{kind}'"),
-            literal_column("'id'"), cast(column, String),
-        )  # fmt: skip
-
-    events: Table = AuditEvent.__table__  # type: ignore[assignment]
-    from_row = {
-        "case_id": moved.c.case_id,
-        "objects": func.json_build_array(ref("referral", moved.c.id), ref("case", moved.c.case_id)),
-    }
-    event_row = select(
-        *[from_row.get(c.name, bindparam(f"e_{c.name}", type_=c.type)) for c in events.c]
-    ).select_from(moved)
-    event = insert(events).from_select([c.name for c in events.c], event_row).cte("event")
-
-    acts = aliased(ReferralAct, name="referral_act")
-    answer = (
-        select(
-            *target.c,
-            select(func.count()).select_from(moved).scalar_subquery().label("moved"),
-            *[getattr(acts, name).label(f"act_{name}") for name in ACT_COLUMNS],
-        )
-        .select_from(target)
-        .outerjoin(acts, acts.referral_id == target.c.id)
-        .order_by(acts.recorded_at, acts.id)
-        .add_cte(act, event)
-    )
-    return answer, names

@@ -7,6 +7,7 @@ lost inside the statement, and a stale token."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -61,10 +62,11 @@ def test_an_accept_is_one_statement_with_its_act_and_event(
     (event,) = h.events("referral.accepted")
     case_id = str(referred.case.id)
     assert str(event.case_id) == case_id
-    assert event.objects == [
-        {"type": "referral", "id": referred.referral_id},
-        {"type": "case", "id": case_id},
-    ]
+    objects = [{"type": "referral", "id": referred.referral_id}, {"type": "case", "id": case_id}]
+    assert event.objects == objects
+    # Stored in the same text as the session writes it (the column keeps its text).
+    (stored,) = h.sql("SELECT objects::text FROM audit_events WHERE action = 'referral.accepted'")
+    assert stored[0] == json.dumps(objects)
     assert event.changes == [
         {"object": "referral", "id": referred.referral_id, "field": "status",
          "from": "requested", "to": "accepted"},
@@ -91,13 +93,17 @@ def test_an_accept_that_moves_the_case_reads_first(h: Harness, monkeypatch: pyte
 
 
 @pytest.mark.postgres
-def test_an_accept_that_loses_inside_its_statement_is_409_and_writes_nothing(h: Harness) -> None:
+def test_an_accept_that_loses_inside_its_statement_is_409_and_writes_nothing(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The referral is withdrawn by a transaction that holds its row while the accept runs: the
     accept's read saw it requested, its UPDATE waits for the row, finds it withdrawn once the
-    other commits and writes nothing; the answer is the 409 of the referral as it now is."""
+    other commits and writes nothing; the answer is the 409 of the referral as it now is, from
+    the read that follows."""
     referred = Referred(h, type="counselling").to("requested")
     referral_id = referred.referral_id
     assert referral_id is not None
+    sent, reads = _spy(monkeypatch)
 
     async def race() -> httpx.Response:
         async with h.owner_engine.connect() as other:
@@ -124,6 +130,9 @@ def test_an_accept_that_loses_inside_its_statement_is_409_and_writes_nothing(h: 
     lost = h.run(race)
     assert lost.status_code == 409, lost.text
     assert lost.json()["allowed_actions"] == []
+    # The one statement (which waited, then wrote nothing) and the read that explains it.
+    assert (len(sent), reads) == (2, [referral_id]), sent
+    monkeypatch.undo()
     assert h.sql("SELECT status, version FROM referrals")[0] == ("withdrawn", 2)
     assert h.sql("SELECT count(*) FROM referral_acts WHERE action = 'accept'")[0][0] == 0
     assert h.sql("SELECT count(*) FROM audit_events WHERE action = 'referral.accepted'")[0][0] == 0
