@@ -8,20 +8,30 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from app.ledger.sequencer import latest_checkpoint, make_checkpoint, sequence_batch, tree_size
+from app.ledger.sequencer import (
+    BATCH,
+    latest_checkpoint,
+    make_checkpoint,
+    sequence_batch,
+    tree_size,
+)
 from app.runtime import Runtime
 
 log = logging.getLogger("homecoming.sequencer")
 
 
-async def sequence_pending(runtime: Runtime) -> int:
-    """Sequence everything waiting, batch by batch (each batch its own transaction)."""
+async def sequence_pending(runtime: Runtime, limit: int = BATCH) -> int:
+    """Sequence everything waiting, batch by batch (each batch its own transaction). A batch that
+    was not full took all that was queued when it read the queue, so it is the last: what
+    committed since waits for the next round. (Looping until a batch finds nothing followed
+    steady writers a few events at a time, a transaction and a dozen statements per handful of
+    events, and never slept: measured at 800 accepts/s, half a core for batches of eight.)"""
     total = 0
     while True:
         async with runtime.db.transaction() as session:
-            done = await sequence_batch(session, runtime.now())
+            done = await sequence_batch(session, runtime.now(), limit)
         total += done
-        if not done:
+        if done < limit:
             return total
 
 

@@ -36,6 +36,34 @@ def _sequence_all(h: Harness, limit: int = 5000) -> int:
     return h.run(run)
 
 
+def test_the_sequencer_stops_at_a_batch_that_was_not_full(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that was not full took everything queued: the round ends there. (Asking again
+    until a batch finds nothing had the sequencer follow steady writers a few events at a
+    time, a transaction each, without ever sleeping.)"""
+    from app.ledger import worker
+
+    _sequence_all(h)
+    _write_events(h, 7)
+    sizes: list[int] = []
+    real = worker.sequence_batch
+
+    async def counted(session: Any, now: Any, limit: int) -> int:
+        sizes.append(await real(session, now, limit))
+        return sizes[-1]
+
+    monkeypatch.setattr(worker, "sequence_batch", counted)
+    assert h.run(lambda: worker.sequence_pending(h.runtime, 3)) == 7
+    assert sizes == [3, 3, 1]
+    # Nothing is left behind: every event has its position.
+    assert h.sql("SELECT count(*) FROM log_pending")[0][0] == 0
+    _write_events(h, 3)
+    sizes.clear()
+    assert h.run(lambda: worker.sequence_pending(h.runtime, 3)) == 3
+    assert sizes == [3, 0]  # a full batch may have left some: one more look
+
+
 def _write_events(h: Harness, count: int) -> None:
     """``count`` writers at once, each committing one event in its own transaction."""
 
