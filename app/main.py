@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app import route_index
 from app.aftercare.router import router as aftercare_router
 from app.agencies.router import router as agencies_router
 from app.auth.guard import find_requirement, is_form_body
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # The routes are added as they are (paths already carry the router's prefix), so that
         # app.routes lists every APIRoute for the OpenAPI document and the route tests.
         app.router.routes.extend(router.routes)
+    route_index.install(app.router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
