@@ -15,8 +15,6 @@ segments and every scope that is not HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fastapi.routing import APIRouter
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute
@@ -51,8 +49,7 @@ class RouteIndex:
     def __init__(self, router: APIRouter) -> None:
         self._router = router
         self._full: ASGIApp = router.app
-        self._indexed: Sequence[BaseRoute] | None = None
-        self._count = 0
+        self._built_for: tuple[object, ...] | None = None
         self._groups: dict[Key, APIRouter] = {}
         self._ungrouped: APIRouter = router
 
@@ -65,7 +62,17 @@ class RouteIndex:
             for key in {k for k in keys if k is not None}
         }
         self._ungrouped = self._subrouter([routes[i] for i in sorted(loose)])
-        self._indexed, self._count = routes, len(routes)
+        self._built_for = self._state()
+
+    def _state(self) -> tuple[object, ...]:
+        """What the index was built from: the route list (the object, its length, FastAPI's
+        count of changes to it) and the settings the sub-routers copy."""
+        router = self._router
+        routes = router.routes
+        return (
+            id(routes), len(routes), router._routes_version,
+            router.redirect_slashes, router.default, id(router.form_limits),
+        )  # fmt: skip
 
     def _subrouter(self, routes: list[BaseRoute]) -> APIRouter:
         return APIRouter(
@@ -76,12 +83,14 @@ class RouteIndex:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Low-priority routes (FastAPI's frontend routes) are matched after all others: the
+        # router's own loop does that.
+        if scope["type"] != "http" or self._router._low_priority_routes:
             await self._full(scope, receive, send)
             return
-        routes = self._router.routes
-        # Routes added after the index was built (or the list replaced): build it again.
-        if routes is not self._indexed or len(routes) != self._count:
+        # Routes added after the index was built (or the list replaced, or a setting changed):
+        # build it again.
+        if self._state() != self._built_for:
             self._build()
         key = path_key(get_route_path(scope))
         if key is None:
@@ -95,7 +104,7 @@ class RouteIndex:
 def install(router: APIRouter) -> None:
     """Route ``router``'s requests through an index (once every route is added; routes added
     later rebuild it)."""
-    if router.middleware_stack != router.app or router._low_priority_routes:
-        # Middleware of the router's own (a body limit) or low-priority routes: keep its loop.
+    if router.middleware_stack != router.app:
+        # Middleware of the router's own (a body limit): keep its loop.
         return
     router.middleware_stack = RouteIndex(router)

@@ -113,3 +113,56 @@ def test_a_route_added_later_is_found(h: Harness) -> None:
         assert h.client.get("/v1/late-route/ping").json() == {"pong": "yes"}
     finally:
         app.router.routes.pop()
+
+
+def _answers_route(path: str) -> Any:
+    async def endpoint() -> dict[str, str]:
+        return {"route": path}
+
+    return endpoint
+
+
+@pytest.mark.parametrize("root_path", ["", "/api"])
+def test_loose_and_catch_all_routes_answer_as_by_the_full_loop(root_path: str) -> None:
+    """Routes that fix fewer than two segments (``/v1/{kind}/x``, a catch-all) belong to every
+    group, in their place: checked against the full loop over odd paths and every method."""
+    from fastapi import FastAPI
+
+    from app.route_index import install
+
+    app = FastAPI()
+    routes = [
+        ("/v1/{kind}/x", ["GET"]),
+        ("/a/", ["GET"]),
+        ("/a", ["POST"]),
+        ("/v1/cases/{case_id}", ["GET", "DELETE"]),
+        ("/v1/cases", ["GET"]),
+        ("/b/c/{rest:path}", ["GET"]),
+        ("/{anything:path}", ["PUT"]),
+    ]
+    for path, methods in routes:
+        app.router.add_api_route(path, _answers_route(path), methods=methods)
+    install(app.router)
+    index = app.router.middleware_stack
+    assert isinstance(index, RouteIndex)
+    client = TestClient(app, root_path=root_path)
+    paths = ["/v1/cases/x", "/v1/cases/7", "/v1/cases", "/v1/cases/", "/v1/other/x", "/v1//x",
+             "//", "/a", "/a/", "/b/c/d/e", "/b/c/", "/zz/yy", "/v1", "/", "/v1/cases/7/y",
+             "/v1/ca%20ses/7"]  # fmt: skip
+
+    def answers() -> list[tuple[Any, ...]]:
+        found = []
+        for path in paths:
+            for method in ("GET", "POST", "PUT", "DELETE", "HEAD"):
+                got = client.request(method, root_path + path, follow_redirects=False)
+                found.append((method, path, got.status_code, got.headers.get("allow"),
+                              got.headers.get("location"), got.content))  # fmt: skip
+        return found
+
+    indexed = answers()
+    app.router.middleware_stack = app.router.app
+    assert answers() == indexed
+    # The loose route before the grouped one wins, and the catch-all takes what nothing else
+    # did, through the index too.
+    assert ("GET", "/v1/cases/x", 200, None, None, b'{"route":"/v1/{kind}/x"}') in indexed
+    assert ("PUT", "/zz/yy", 200, None, None, b'{"route":"/{anything:path}"}') in indexed

@@ -31,7 +31,7 @@ async def sequence_pending(runtime: Runtime, limit: int = BATCH) -> int:
         async with runtime.db.transaction() as session:
             done = await sequence_batch(session, runtime.now(), limit)
         total += done
-        if done < limit:
+        if done < limit or not done:
             return total
 
 
