@@ -7,12 +7,9 @@ stage, and its acts, in one statement. The writes only PostgreSQL speaks are in
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from sqlalchemy import (
-    Uuid,
-    bindparam,
-    select,
-)
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.access.cases import Shape
@@ -50,16 +47,23 @@ def with_sides(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     return statement, tuple(sides)
 
 
+def with_acts(statement: AnySelect, referral_id: Any) -> AnySelect:
+    """``statement`` with the acts of its referral (whose id is ``referral_id``), a row per act
+    in the order they were entered (``act_``-labelled columns; one row of NULLs for none)."""
+    acts = aliased(ReferralAct, name="referral_act")
+    return (
+        statement.add_columns(*[getattr(acts, name).label(f"act_{name}") for name in ACT_COLUMNS])
+        .outerjoin(acts, acts.referral_id == referral_id)
+        .order_by(acts.recorded_at, acts.id)
+    )
+
+
 @functools.cache
 def by_id(shape: Shape) -> tuple[AnySelect, tuple[str, ...]]:
     """One visible referral (``referral_id``) with its acts, a row per act."""
     statement, names = with_sides(shape)
-    acts = aliased(ReferralAct, name="referral_act")
-    statement = (
-        statement.add_columns(*[getattr(acts, name).label(f"act_{name}") for name in ACT_COLUMNS])
-        .outerjoin(acts, acts.referral_id == Referral.id)
-        .where(Referral.id == bindparam("referral_id", type_=Uuid()))
-        .order_by(acts.recorded_at, acts.id)
+    statement = with_acts(statement, Referral.id).where(
+        Referral.id == bindparam("referral_id", type_=Uuid())
     )
     return statement, names
 

@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import aliased
 
 from app.access.cases import Shape
 from app.access.referrals import sides_of
@@ -39,7 +38,7 @@ from app.cases.vocab import Track
 from app.db import AnySelect
 from app.referrals.models import Referral, ReferralAct
 from app.referrals.policy import HOME_VERIFIABLE, NOT_OPEN, ReferralType, Side, Status
-from app.referrals.statements import ACT_COLUMNS, REFERRED_CASE, with_sides
+from app.referrals.statements import REFERRED_CASE, with_acts, with_sides
 
 
 @functools.cache
@@ -67,9 +66,20 @@ def move_statement(names: tuple[str, ...]) -> AnySelect:
     return select(func.count().label("moved")).select_from(moved).add_cte(act, event)
 
 
-def _insert_if(table: Any, prefix: str, condition: ColumnElement[bool]) -> Any:
+def _insert_if(
+    table: Any,
+    prefix: str,
+    condition: ColumnElement[bool] | None = None,
+    taken: dict[str, Any] | None = None,
+) -> Any:
+    """INSERT one row of ``table``: its columns bound (``prefix`` and the column's name), but
+    those ``taken`` from other expressions (whose tables the row is then selected from); only
+    if ``condition`` holds, when one is given."""
     columns = list(table.c)
-    row = select(*[bindparam(f"{prefix}{c.name}", type_=c.type) for c in columns]).where(condition)
+    taken = taken or {}
+    row = select(*[taken.get(c.name, bindparam(f"{prefix}{c.name}", type_=c.type)) for c in columns])
+    if condition is not None:
+        row = row.where(condition)
     return insert(table).from_select([c.name for c in columns], row)
 
 
@@ -152,23 +162,10 @@ def accept_at_once(shape: Shape, if_match: bool) -> tuple[AnySelect, tuple[str, 
         ),
         JSON,
     )
-    events: Table = AuditEvent.__table__  # type: ignore[assignment]
-    from_row = {"case_id": moved.c.case_id, "objects": objects}
-    event_row = select(
-        *[from_row.get(c.name, bindparam(f"e_{c.name}", type_=c.type)) for c in events.c]
-    ).select_from(moved)
-    event = insert(events).from_select([c.name for c in events.c], event_row).cte("event")
+    # One row per moved referral (none if it did not move): selected from ``moved``.
+    taken = {"case_id": moved.c.case_id, "objects": objects}
+    event = _insert_if(AuditEvent.__table__, "e_", taken=taken).cte("event")
 
-    acts = aliased(ReferralAct, name="referral_act")
-    answer = (
-        select(
-            *target.c,
-            select(func.count()).select_from(moved).scalar_subquery().label("moved"),
-            *[getattr(acts, name).label(f"act_{name}") for name in ACT_COLUMNS],
-        )
-        .select_from(target)
-        .outerjoin(acts, acts.referral_id == target.c.id)
-        .order_by(acts.recorded_at, acts.id)
-        .add_cte(act, event)
-    )
-    return answer, names
+    moved_count = select(func.count()).select_from(moved).scalar_subquery().label("moved")
+    answer = with_acts(select(*target.c, moved_count).select_from(target), target.c.id)
+    return answer.add_cte(act, event), names

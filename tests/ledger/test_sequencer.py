@@ -20,20 +20,12 @@ from app.ledger import merkle
 from app.ledger.leaf import FIELDS, event_document, event_leaf_hash
 from app.ledger.sequencer import make_checkpoint, sequence_batch
 from app.ledger.signing import checkpoint_text, verify
+from app.ledger.worker import sequence_pending
 from tests.harness import Harness
 
 
 def _sequence_all(h: Harness, limit: int = 5000) -> int:
-    async def run() -> int:
-        total = 0
-        while True:
-            async with h.runtime.db.transaction() as session:
-                done = await sequence_batch(session, h.runtime.now(), limit)
-            total += done
-            if not done:
-                return total
-
-    return h.run(run)
+    return h.run(lambda: sequence_pending(h.runtime, limit))
 
 
 def test_the_sequencer_stops_at_a_batch_that_was_not_full(
