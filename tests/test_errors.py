@@ -11,6 +11,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
+from app.auth.guard import _is_json
 from app.auth.permissions import AgencyType, Role
 from app.main import create_app
 from tests.conftest import make_settings
@@ -183,3 +184,31 @@ def test_denials_are_written_by_the_background_task_within_a_second(h: Harness) 
             break
         time.sleep(0.1)
     assert count == 20
+
+
+@pytest.mark.parametrize(
+    ("content_type", "is_json"),
+    [
+        ("application/json", True),
+        ("Application/JSON; charset=utf-8", True),
+        (" application/json ;charset=utf-8", True),
+        ("application/merge-patch+json", True),
+        ("application/jsonx", False),
+        ("application/json/x", False),
+        ("text/json", False),
+        ("json", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_what_counts_as_a_json_body(content_type: str | None, is_json: bool) -> None:
+    assert _is_json(content_type) is is_json
+
+
+def test_415_names_the_type_a_json_route_takes(h: Harness, sysadmin: dict[str, str]) -> None:
+    for sent in ("application/x-www-form-urlencoded", "application/jsonx", "text/json"):
+        response = h.client.post(
+            "/v1/agencies", content=b"{}", headers={**sysadmin, "content-type": sent}
+        )
+        _is_problem(response, 415)
+        assert "application/json" in response.json()["detail"]

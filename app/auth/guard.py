@@ -12,7 +12,6 @@ transaction: committed after the handler and before the response, rolled back on
 
 from __future__ import annotations
 
-import email.message
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -73,14 +72,13 @@ def authenticate(request: Request, runtime: Runtime) -> Principal:
 
 
 def _is_json(content_type: str | None) -> bool:
+    """``application/json`` or ``application/*+json``, with any parameters (RFC 9110: the type
+    and subtype are case-insensitive tokens before the first ``;``)."""
     if not content_type:
         return False
-    message = email.message.Message()
-    message["content-type"] = content_type
-    subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
+    media_type = content_type.partition(";")[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 def _has_body(request: Request) -> bool:

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import gc
 import re
 import socket
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.auth.permissions import AgencyType, Role
 from app.config import Settings
-from app.main import create_app
+from app.main import GC_YOUNG_THRESHOLD, create_app
+from tests.conftest import make_settings
 from tests.harness import Harness
 
 
@@ -57,3 +60,30 @@ def test_the_app_starts_while_postgresql_is_unreachable(tmp_path: Path) -> None:
         ready = client.get("/health/ready")
         assert ready.status_code == 503
         assert ready.json()["database"] == "down"
+
+
+def test_fastapis_opentelemetry_hooks_stay_off_when_a_provider_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service's observability is its own (Prometheus, structured logs): FastAPI's hooks would
+    send spans and exception messages (which can carry request values) to whatever provider the
+    process has, so they are off even when one is configured."""
+    from opentelemetry import _logs, metrics, trace
+
+    configured = object()  # any provider but the API's deferred placeholders counts as configured
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: configured)
+    monkeypatch.setattr(metrics, "get_meter_provider", lambda: configured)
+    monkeypatch.setattr(_logs, "get_logger_provider", lambda: configured)
+    app = create_app(make_settings(tmp_path))
+    assert app._native_telemetry.enabled() is False
+
+
+def test_the_collector_scans_the_young_generation_less_often_once_started(tmp_path: Path) -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, *before[1:])
+        with TestClient(create_app(make_settings(tmp_path))) as client:
+            assert client.get("/health/live").status_code == 200
+            assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+    finally:
+        gc.set_threshold(*before)
