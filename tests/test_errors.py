@@ -195,6 +195,8 @@ def test_denials_are_written_by_the_background_task_within_a_second(h: Harness) 
         ("application/merge-patch+json", True),
         ("application/jsonx", False),
         ("application/json/x", False),
+        ("application/x/+json", False),
+        ("application/json, text/plain", False),
         ("text/json", False),
         ("json", False),
         ("", False),

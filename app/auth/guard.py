@@ -77,6 +77,8 @@ def _is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
     media_type = content_type.partition(";")[0].strip().lower()
+    if media_type.count("/") != 1:
+        return False  # not a media type (as FastAPI reads it: text/plain, so never parsed as JSON)
     kind, _, subtype = media_type.partition("/")
     return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
