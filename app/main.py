@@ -89,8 +89,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         gc.freeze()
         # A request allocates thousands of container objects that reference counting frees; at
         # the default threshold (700) the youngest generation is scanned several times per
-        # request for cycles there are almost none of. Measured in bench/ (S3): 5% of the API's
-        # CPU at 700, under 1% at this threshold; the older generations keep their defaults.
+        # request for cycles there are almost none of. Profiled under S3 (bench/README.md): about
+        # 5% of the API's samples at 700, no longer a visible entry at this threshold. The older
+        # generations keep their defaults.
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         tasks = [asyncio.create_task(run_background(built))]
         if built.settings.sequencer_interval_seconds > 0:
