@@ -430,15 +430,11 @@ def _s3(
 def _wait_sequenced(owner_url: str, limit_seconds: float = 300) -> float:
     """Wait until the sequencer's queue (``log_pending``) is empty; the seconds it took."""
 
-    async def queued(connection: asyncpg.Connection) -> int:
-        count: int = await connection.fetchval("SELECT count(*) FROM log_pending")
-        return count
-
     async def wait() -> float:
         started = time.monotonic()
         connection = await asyncpg.connect(_plain(owner_url, DATABASE))
         try:
-            while await queued(connection):
+            while await connection.fetchval("SELECT count(*) FROM log_pending"):
                 if time.monotonic() - started > limit_seconds:
                     raise RuntimeError(f"the sequencer did not catch up in {limit_seconds:.0f} s")
                 await asyncio.sleep(0.5)
